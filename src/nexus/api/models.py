@@ -1,0 +1,233 @@
+"""Request and response bodies of HTTP API v1 (JSON; file bodies travel as raw bytes).
+
+Timestamps are ISO 8601 strings in UTC without an offset (``2026-12-03T13:45:00.123456``),
+so ``datetime.fromisoformat`` reads them and they compare with ``datetime.utcnow()``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+
+SubjectType = Literal["user", "group"]
+Relation = Literal["owner", "can_write", "can_read", "can_execute"]
+EntryType = Literal["file", "directory"]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable class code, e.g. permission_denied, not_found")
+    reason: str = Field(description="Finer stable code, e.g. invalid_path, unknown_relation")
+    message: str
+    path: str | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# --- health and identity ----------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class WhoAmI(BaseModel):
+    user_id: str
+    is_admin: bool
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+class FileInfo(BaseModel):
+    path: str
+    name: str
+    type: EntryType
+    size: int
+    modified: str
+    created: str
+    version: int = Field(description="Content version of a file (1, 2, ...); 0 for directories")
+    etag: str | None = Field(description="SHA-256 of the content; null for directories")
+    owner: str | None
+    restricted: bool = False
+
+
+class FileList(BaseModel):
+    entries: list[FileInfo]
+
+
+class Exists(BaseModel):
+    exists: bool
+
+
+class MkdirRequest(StrictModel):
+    path: str
+    parents: bool = True
+    exist_ok: bool = True
+
+
+class MoveRequest(StrictModel):
+    src: str
+    dst: str
+
+
+class RestrictRequest(StrictModel):
+    path: str
+    restricted: bool = True
+
+
+class Deleted(BaseModel):
+    path: str
+    deleted: bool = True
+
+
+# --- permissions ------------------------------------------------------------------------
+
+
+class PermissionRequest(StrictModel):
+    subject_type: str
+    subject_id: str
+    object_type: str = "file"
+    object_id: str
+    relation: str
+
+
+class PermissionRecord(BaseModel):
+    subject_type: str
+    subject_id: str
+    relation: str
+    object_type: str
+    object_id: str
+    granted_by: str | None
+    created: str
+
+
+class GrantResult(BaseModel):
+    created: bool = Field(description="False when the relationship already existed")
+    relationship: PermissionRecord
+    revision: int
+
+
+class RevokeResult(BaseModel):
+    deleted: bool
+    revision: int
+
+
+class CheckResult(BaseModel):
+    allowed: bool
+
+
+class PermissionList(BaseModel):
+    permissions: list[PermissionRecord]
+
+
+# --- groups -----------------------------------------------------------------------------
+
+
+class GroupCreate(StrictModel):
+    name: str
+    description: str = ""
+
+
+class GroupInfo(BaseModel):
+    name: str
+    description: str
+    created: str
+    created_by: str
+    members: list[str] = Field(description="Direct members as 'user:bob' or 'group:dev'")
+
+
+class GroupList(BaseModel):
+    groups: list[GroupInfo]
+
+
+class GroupMemberRequest(StrictModel):
+    subject_type: SubjectType = "user"
+    subject_id: str
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+class SessionCreate(StrictModel):
+    name: str
+    description: str | None = None
+    ttl: int | None = Field(default=None, description="Seconds until the session expires")
+
+
+class SessionInfo(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    created: str
+    expires: str | None
+    user_id: str
+    path: str
+
+
+class SessionList(BaseModel):
+    sessions: list[SessionInfo]
+
+
+# --- admin: users and keys --------------------------------------------------------------
+
+
+class UserCreate(StrictModel):
+    id: str
+    name: str
+    email: str
+    admin: bool = False
+
+
+class UserInfo(BaseModel):
+    id: str
+    name: str
+    email: str
+    is_admin: bool
+    disabled: bool
+    created: str
+
+
+class UserList(BaseModel):
+    users: list[UserInfo]
+
+
+class UserUpdate(StrictModel):
+    disabled: bool | None = None
+    admin: bool | None = None
+
+
+class KeyCreate(StrictModel):
+    description: str = ""
+    expires_in: int | None = Field(default=None, description="Seconds until the key expires")
+
+
+class KeyInfo(BaseModel):
+    id: str
+    user_id: str
+    prefix: str
+    description: str
+    created: str
+    expires: str | None
+    revoked: bool
+
+
+class NewKey(BaseModel):
+    key: str = Field(description="The API key; shown only in this response")
+    info: KeyInfo
+
+
+class KeyList(BaseModel):
+    keys: list[KeyInfo]

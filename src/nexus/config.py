@@ -1,0 +1,116 @@
+"""Settings as frozen dataclasses; the only module that reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 2026
+DEFAULT_DATA_DIR = "./nexus-data"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What `nexus serve` and the embedded client need to open a store."""
+
+    data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    # None means the embedded SQLite database inside data_dir.
+    database_url: str | None = None
+    # Largest accepted file body, in bytes.
+    max_file_bytes: int = 1024 * 1024 * 1024
+    # Session lifetime when the caller gives no ttl (seconds); None means no expiry.
+    default_session_ttl: int | None = None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'nexus.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / "server.secret"
+
+    @property
+    def server_info_file(self) -> Path:
+        """Written while a server runs: its port and admin socket, for `nexus admin --data-dir`."""
+        return self.data_dir / "server.json"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ServerSettings:
+        env = os.environ if environ is None else environ
+        settings = cls()
+        if env.get("NEXUS_DATA_DIR"):
+            settings = replace(settings, data_dir=Path(env["NEXUS_DATA_DIR"]))
+        if env.get("NEXUS_DATABASE_URL"):
+            settings = replace(settings, database_url=env["NEXUS_DATABASE_URL"])
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if "data_dir" in given:
+            given["data_dir"] = Path(str(given["data_dir"]))
+        return replace(settings, **given)  # type: ignore[arg-type]
+
+
+def admin_socket_path(port: int, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the server on ``port`` listens for local admin calls.
+
+    A per-OS-user directory (mode 0700) keeps other users from squatting the name; the port
+    in the file name lets `nexus admin` find the server named by NEXUS_URL.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("NEXUS_ADMIN_SOCKET"):
+        return Path(env["NEXUS_ADMIN_SOCKET"])
+    runtime = env.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(runtime) / f"nexus-{os.getuid()}" / f"admin-{port}.sock"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How a client or the CLI reaches a server."""
+
+    url: str | None = None
+    api_key: str | None = None
+    data_dir: Path | None = None
+    timeout: float = 30.0
+
+    @property
+    def port(self) -> int:
+        if not self.url:
+            return DEFAULT_PORT
+        parsed = urlsplit(self.url)
+        if parsed.port:
+            return parsed.port
+        return 443 if parsed.scheme == "https" else 80
+
+    @classmethod
+    def from_env(
+        cls, config: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+    ) -> ClientSettings:
+        """Explicit config wins; NEXUS_URL / NEXUS_API_KEY / NEXUS_DATA_DIR fill the gaps."""
+        env = os.environ if environ is None else environ
+        given = dict(config or {})
+        url = given.get("url") or env.get("NEXUS_URL") or None
+        api_key = given.get("api_key") or env.get("NEXUS_API_KEY") or None
+        data_dir = given.get("data_dir") or env.get("NEXUS_DATA_DIR") or None
+        timeout = given.get("timeout") or 30.0
+        return cls(
+            url=str(url) if url else None,
+            api_key=str(api_key) if api_key else None,
+            data_dir=Path(str(data_dir)) if data_dir else None,
+            timeout=float(timeout),  # type: ignore[arg-type]
+        )
+
+
+def admin_socket_override(environ: Mapping[str, str] | None = None) -> str | None:
+    env = os.environ if environ is None else environ
+    return env.get("NEXUS_ADMIN_SOCKET") or None

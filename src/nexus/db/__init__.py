@@ -1,0 +1,1 @@
+"""Database access: engine, tables and migrations (SQLite embedded, PostgreSQL at scale)."""

@@ -1,0 +1,158 @@
+"""Every table Nexus keeps, in SQLAlchemy Core.
+
+Timestamps are float seconds since the epoch (UTC): they compare and sort the same on SQLite
+and PostgreSQL and convert without time-zone surprises.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# --- identity ---------------------------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # HMAC-SHA256 of the whole key under the server secret; the key itself is never stored.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(32), nullable=False),
+    Column("description", String(500), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Column("revoked_at", Float, nullable=True),
+    Index("ix_api_keys_user_id", "user_id"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("description", String(500), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", String(1000), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Index("ix_sessions_user_id", "user_id"),
+)
+
+# --- authz ------------------------------------------------------------------------------
+
+relationships = Table(
+    "relationships",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("object_type", String(64), nullable=False),
+    Column("object_id", String(256), nullable=False),
+    Column("relation", String(64), nullable=False),
+    Column("subject_type", String(64), nullable=False),
+    Column("subject_id", String(256), nullable=False),
+    # '' when the subject is a plain object (user:bob); 'member' for group:dev#member.
+    Column("subject_relation", String(64), nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("expires_at", Float, nullable=True),
+    UniqueConstraint(
+        "object_type",
+        "object_id",
+        "relation",
+        "subject_type",
+        "subject_id",
+        "subject_relation",
+        name="uq_relationships_tuple",
+    ),
+    Index("ix_relationships_subject", "subject_type", "subject_id"),
+)
+
+# One row: bumped in the same transaction as every relationship write, so any process can
+# tell whether its cached answers are still current.
+authz_revision = Table(
+    "authz_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", BigInteger, nullable=False),
+)
+
+# --- metadata (the file tree) -----------------------------------------------------------
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "parent_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        nullable=True,
+    ),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(8), nullable=False),  # 'file' or 'dir'
+    Column("restricted", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False, default=0),
+    Column("size", BigInteger, nullable=False, default=0),
+    Column("blob_hash", String(64), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("modified_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    UniqueConstraint("parent_id", "name", name="uq_entries_parent_name"),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column(
+        "entry_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("blob_hash", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Index("ix_versions_blob_hash", "blob_hash"),
+)

@@ -1,0 +1,100 @@
+"""The one canonical path form, enforced at the edge of every API.
+
+A canonical path is absolute, ``/``-separated, Unicode NFC, with no empty, ``.`` or ``..``
+segments and no NUL or control characters; a segment is at most 255 UTF-8 bytes and the
+whole path at most 4,096. A single trailing slash names the same directory. Anything else
+raises :class:`NexusValidationError` naming the rule it broke.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+from nexus.errors import NexusValidationError
+
+MAX_SEGMENT_BYTES = 255
+MAX_PATH_BYTES = 4096
+ROOT = "/"
+
+
+def _reject(path: str, rule: str) -> NexusValidationError:
+    return NexusValidationError(f"invalid path {path!r}: {rule}", path=path, code="invalid_path")
+
+
+def _has_control_character(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
+
+
+def normalize(path: object) -> str:
+    """Return the canonical form of ``path`` or raise NexusValidationError."""
+    if not isinstance(path, str):
+        raise NexusValidationError(
+            f"path must be a string, not {type(path).__name__}", code="invalid_path"
+        )
+    if path == "":
+        raise _reject(path, "path is empty")
+    if not path.startswith("/"):
+        raise _reject(path, "path must be absolute (start with '/')")
+    if _has_control_character(path):
+        raise _reject(path, "path contains a NUL or control character")
+    try:
+        encoded_length = len(path.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise _reject(path, "path is not valid Unicode (lone surrogate)") from None
+    if encoded_length > MAX_PATH_BYTES:
+        raise _reject(path, f"path is longer than {MAX_PATH_BYTES} bytes")
+    canonical = unicodedata.normalize("NFC", path)
+    if canonical == ROOT:
+        return ROOT
+    body = canonical[1:-1] if canonical.endswith("/") else canonical[1:]
+    segments = body.split("/")
+    for segment in segments:
+        if segment == "":
+            raise _reject(path, "path has an empty segment ('//')")
+        if segment in (".", ".."):
+            raise _reject(path, f"path has a {segment!r} segment")
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise _reject(path, f"a path segment is longer than {MAX_SEGMENT_BYTES} bytes")
+    return "/" + "/".join(segments)
+
+
+def segments(path: str) -> list[str]:
+    """The names along a canonical path; the root has none."""
+    return [] if path == ROOT else path[1:].split("/")
+
+
+def parent(path: str) -> str:
+    """The directory that holds a canonical path; the root is its own parent."""
+    if path == ROOT:
+        return ROOT
+    head = path.rsplit("/", 1)[0]
+    return head or ROOT
+
+
+def name(path: str) -> str:
+    """The last segment of a canonical path ('' for the root)."""
+    return "" if path == ROOT else path.rsplit("/", 1)[1]
+
+
+def join(directory: str, child: str) -> str:
+    """Append one segment to a canonical directory path (the result is validated)."""
+    return normalize(directory.rstrip("/") + "/" + child)
+
+
+def ancestors(path: str) -> Iterator[str]:
+    """Every proper ancestor of a canonical path, from the root down."""
+    current = ROOT
+    parts = segments(path)
+    for part in parts[:-1]:
+        yield current
+        current = current.rstrip("/") + "/" + part
+    if parts:
+        yield current
+
+
+def is_within(path: str, directory: str) -> bool:
+    """True when ``path`` is ``directory`` or lies below it (never a longer sibling name)."""
+    if directory == ROOT:
+        return True
+    return path == directory or path.startswith(directory + "/")
