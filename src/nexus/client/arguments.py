@@ -1,0 +1,95 @@
+"""Argument checks that need no server, shared by the HTTP and the embedded client.
+
+Each function returns the value in the form the client sends on (``bytes`` for data, the
+canonical string for a path) or raises :class:`NexusValidationError` naming the argument.
+"""
+
+from __future__ import annotations
+
+from nexus import paths
+from nexus.errors import NexusValidationError
+
+_CODE = "invalid_argument"
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def data(value: object, name: str = "data") -> bytes:
+    """File content: bytes, bytearray or memoryview; ``str`` is rejected with a hint."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        raise NexusValidationError(
+            f"{name} must be bytes, not str: encode text first, e.g. {name}.encode('utf-8')",
+            code=_CODE,
+        )
+    raise NexusValidationError(
+        f"{name} must be bytes, bytearray or memoryview, not {_type_name(value)}", code=_CODE
+    )
+
+
+def path(value: object, name: str = "path") -> str:
+    """A Nexus path in canonical form (absolute, no '.', '..' or empty segments)."""
+    if not isinstance(value, str):
+        raise NexusValidationError(
+            f"{name} must be a string, not {_type_name(value)}", code="invalid_path"
+        )
+    return paths.normalize(value)
+
+
+def text(value: object, name: str, *, allow_empty: bool = False) -> str:
+    """A string argument (an id, a name, a relation)."""
+    if not isinstance(value, str):
+        raise NexusValidationError(f"{name} must be a string, not {_type_name(value)}", code=_CODE)
+    if not allow_empty and not value.strip():
+        raise NexusValidationError(f"{name} must not be empty", code=_CODE)
+    return value
+
+
+def optional_text(value: object, name: str, *, allow_empty: bool = False) -> str | None:
+    return None if value is None else text(value, name, allow_empty=allow_empty)
+
+
+def integer(value: object, name: str, *, minimum: int | None = None) -> int:
+    """An int (a bool is not accepted as an int)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NexusValidationError(f"{name} must be an int, not {_type_name(value)}", code=_CODE)
+    if minimum is not None and value < minimum:
+        raise NexusValidationError(f"{name} must be at least {minimum}, got {value}", code=_CODE)
+    return value
+
+
+def optional_integer(value: object, name: str, *, minimum: int | None = None) -> int | None:
+    return None if value is None else integer(value, name, minimum=minimum)
+
+
+def boolean(value: object, name: str) -> bool:
+    """A real bool (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise NexusValidationError(f"{name} must be a bool, not {_type_name(value)}", code=_CODE)
+    return value
+
+
+def optional_boolean(value: object, name: str) -> bool | None:
+    return None if value is None else boolean(value, name)
+
+
+def permission(
+    subject_type: object,
+    subject_id: object,
+    object_type: object,
+    object_id: object,
+    relation: object,
+) -> dict[str, str]:
+    """The five parts of a relationship, as the fields of ``PermissionRequest``."""
+    return {
+        "subject_type": text(subject_type, "subject_type"),
+        "subject_id": text(subject_id, "subject_id"),
+        "object_type": text(object_type, "object_type"),
+        "object_id": text(object_id, "object_id"),
+        "relation": text(relation, "relation"),
+    }

@@ -1,0 +1,472 @@
+"""The HTTP client: every :class:`NexusClient` call as one request to a Nexus server."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from nexus.api import models
+from nexus.client import arguments as check
+from nexus.client.interface import Data, NexusClient, Record
+from nexus.errors import (
+    ERROR_CLASSES,
+    NexusAuthenticationError,
+    NexusError,
+    NexusValidationError,
+    error_class_for,
+)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+QueryValue = str | int
+_CLASS_BY_STATUS: dict[int, type[NexusError]] = {cls.http_status: cls for cls in ERROR_CLASSES}
+# The local admin socket needs a host name in the URL; it is never resolved.
+ADMIN_SOCKET_URL = "http://nexus-admin"
+
+
+def _segment(value: str) -> str:
+    """One URL path segment (group name, user id, ...), fully percent-encoded."""
+    return quote(value, safe="")
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _query(**values: QueryValue | bool | None) -> dict[str, QueryValue]:
+    query: dict[str, QueryValue] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        query[key] = _flag(value) if isinstance(value, bool) else value
+    return query
+
+
+def _unquote_etag(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    return value.strip('"') or None
+
+
+def _error_detail(response: httpx.Response) -> dict[str, Any] | None:
+    """The ``error`` object of an error body, or None when the body is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    detail = body.get("error")
+    if not isinstance(detail, dict) or not detail.get("code"):
+        return None
+    return detail
+
+
+class HttpClient(NexusClient):
+    """Talks to `nexus serve` over HTTP (or over its local admin Unix socket with ``uds``)."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None,
+        *,
+        timeout: float = 30.0,
+        uds: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        url = check.text(url, "url")
+        if not url.startswith(("http://", "https://")):
+            raise NexusValidationError(
+                f"server URL must start with http:// or https://, got {url!r}",
+                code="invalid_argument",
+            )
+        self.url = url.rstrip("/")
+        self.uds = uds
+        # What error messages call the server: the socket when there is one.
+        self.target = f"admin socket {uds}" if uds else self.url
+        headers = {"User-Agent": "nexus-client"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        if transport is None and uds is not None:
+            transport = httpx.HTTPTransport(uds=uds)
+        self._http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout, transport=transport
+        )
+        self._timeout = timeout
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"HttpClient({self.target!r})"
+
+    # --- transport ----------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        route: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        headers = {"Content-Type": "application/octet-stream"} if content is not None else None
+        if self._http.is_closed:
+            raise NexusError(f"this client of {self.target} is closed")
+        try:
+            response = self._http.request(
+                method,
+                models.API_PREFIX + route,
+                params=params,
+                json=json_body,
+                content=content,
+                headers=headers,
+            )
+        except httpx.TimeoutException:
+            raise NexusError(
+                f"Nexus server at {self.target} did not answer within {self._timeout:g} seconds"
+            ) from None
+        except httpx.TransportError as exc:
+            raise NexusError(
+                f"cannot reach Nexus server at {self.target}: is `nexus serve` running? ({exc})"
+            ) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise NexusError(f"request to Nexus server at {self.target} failed: {exc}") from None
+        if response.is_error:
+            raise self._error_from(response)
+        return response
+
+    def _error_from(self, response: httpx.Response) -> NexusError:
+        detail = _error_detail(response)
+        if detail is not None:
+            cls = error_class_for(str(detail.get("code") or ""))
+            if response.status_code == 401:
+                cls = NexusAuthenticationError
+            message = detail.get("message") or f"HTTP {response.status_code}"
+            path = detail.get("path")
+            reason = detail.get("reason")
+            return cls(
+                str(message),
+                path=str(path) if path is not None else None,
+                code=str(reason) if reason else None,
+            )
+        cls = _CLASS_BY_STATUS.get(response.status_code, NexusError)
+        text = response.text.strip()[:200] or response.reason_phrase
+        if cls is NexusAuthenticationError:
+            return cls(f"the Nexus server at {self.target} rejected the API key: {text}")
+        return cls(f"Nexus server at {self.target} answered HTTP {response.status_code}: {text}")
+
+    def _model(self, model: type[ModelT], response: httpx.Response) -> ModelT:
+        try:
+            return model.model_validate(response.json())
+        except (ValidationError, ValueError) as exc:
+            raise NexusError(
+                f"unexpected answer from Nexus server at {self.target} "
+                f"(expected {model.__name__}): {exc}"
+            ) from None
+
+    def _call(
+        self,
+        model: type[ModelT],
+        method: str,
+        route: str,
+        *,
+        params: Mapping[str, QueryValue] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+    ) -> ModelT:
+        response = self._request(method, route, params=params, json_body=json_body, content=content)
+        return self._model(model, response)
+
+    # --- files --------------------------------------------------------------------------
+
+    def mkdir(self, path: str, parents: bool = True, exist_ok: bool = True) -> Record:
+        body = models.MkdirRequest(
+            path=check.path(path),
+            parents=check.boolean(parents, "parents"),
+            exist_ok=check.boolean(exist_ok, "exist_ok"),
+        )
+        return self._call(
+            models.FileInfo, "POST", "/files/mkdir", json_body=body.model_dump()
+        ).model_dump()
+
+    def write(
+        self,
+        path: str,
+        data: Data,
+        *,
+        if_version: int | None = None,
+        if_none_match: bool = False,
+    ) -> Record:
+        params = _query(
+            path=check.path(path),
+            if_version=check.optional_integer(if_version, "if_version", minimum=0),
+            if_none_match=check.boolean(if_none_match, "if_none_match") or None,
+        )
+        content = check.data(data)
+        return self._call(
+            models.FileInfo, "PUT", "/files/content", params=params, content=content
+        ).model_dump()
+
+    def _get_content(self, path: str, version: int | None) -> httpx.Response:
+        params = _query(
+            path=check.path(path),
+            version=check.optional_integer(version, "version", minimum=1),
+        )
+        return self._request("GET", "/files/content", params=params)
+
+    def read(self, path: str, *, version: int | None = None) -> bytes:
+        return self._get_content(path, version).content
+
+    def read_with_metadata(self, path: str) -> Record:
+        response = self._get_content(path, None)
+        content = response.content
+        info = self.stat(path)
+        version_header = response.headers.get("X-Nexus-Version")
+        metadata = {
+            "version": info["version"],
+            "etag": info["etag"],
+            "size": len(content),
+            "modified": info["modified"],
+            "owner": info["owner"],
+            "path": info["path"],
+            "created": info["created"],
+            "type": info["type"],
+        }
+        # The content headers describe the version actually read; they win over the stat,
+        # which may already see a newer write.
+        if version_header is not None and version_header.isdigit():
+            metadata["version"] = int(version_header)
+        etag = _unquote_etag(response.headers.get("ETag"))
+        if etag is not None:
+            metadata["etag"] = etag
+        for header, key in (("X-Nexus-Owner", "owner"), ("X-Nexus-Modified", "modified")):
+            if header in response.headers:
+                metadata[key] = response.headers[header]
+        return {"content": content, "metadata": metadata}
+
+    def exists(self, path: str) -> bool:
+        params = _query(path=check.path(path))
+        return self._call(models.Exists, "GET", "/files/exists", params=params).exists
+
+    def stat(self, path: str) -> Record:
+        params = _query(path=check.path(path))
+        return self._call(models.FileInfo, "GET", "/files/stat", params=params).model_dump()
+
+    def delete(self, path: str, *, recursive: bool = False) -> None:
+        params = _query(path=check.path(path), recursive=check.boolean(recursive, "recursive"))
+        self._call(models.Deleted, "DELETE", "/files", params=params)
+
+    def append(self, path: str, data: Data) -> Record:
+        params = _query(path=check.path(path))
+        content = check.data(data)
+        return self._call(
+            models.FileInfo, "POST", "/files/append", params=params, content=content
+        ).model_dump()
+
+    def list_files(self, path: str = "/", recursive: bool = False) -> list[Record]:
+        params = _query(path=check.path(path), recursive=check.boolean(recursive, "recursive"))
+        listing = self._call(models.FileList, "GET", "/files/list", params=params)
+        return [entry.model_dump() for entry in listing.entries]
+
+    def move(self, src: str, dst: str) -> Record:
+        body = models.MoveRequest(src=check.path(src, "src"), dst=check.path(dst, "dst"))
+        return self._call(
+            models.FileInfo, "POST", "/files/move", json_body=body.model_dump()
+        ).model_dump()
+
+    def set_restricted(self, path: str, restricted: bool = True) -> Record:
+        body = models.RestrictRequest(
+            path=check.path(path), restricted=check.boolean(restricted, "restricted")
+        )
+        return self._call(
+            models.FileInfo, "POST", "/files/restrict", json_body=body.model_dump()
+        ).model_dump()
+
+    # --- permissions --------------------------------------------------------------------
+
+    def grant_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> Record:
+        body = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return self._call(
+            models.GrantResult, "POST", "/permissions/grant", json_body=body
+        ).model_dump()
+
+    def revoke_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> Record:
+        body = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return self._call(
+            models.RevokeResult, "POST", "/permissions/revoke", json_body=body
+        ).model_dump()
+
+    def check_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> bool:
+        body = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return self._call(models.CheckResult, "POST", "/permissions/check", json_body=body).allowed
+
+    def list_permissions(
+        self,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        relation: str | None = None,
+    ) -> list[Record]:
+        params = _query(
+            object_type=check.optional_text(object_type, "object_type"),
+            object_id=check.optional_text(object_id, "object_id"),
+            subject_type=check.optional_text(subject_type, "subject_type"),
+            subject_id=check.optional_text(subject_id, "subject_id"),
+            relation=check.optional_text(relation, "relation"),
+        )
+        listing = self._call(models.PermissionList, "GET", "/permissions", params=params)
+        return [record.model_dump() for record in listing.permissions]
+
+    # --- groups -------------------------------------------------------------------------
+
+    def _group_route(self, name: str) -> str:
+        return f"/groups/{_segment(check.text(name, 'group'))}"
+
+    def create_group(self, name: str, description: str = "") -> Record:
+        body = models.GroupCreate(
+            name=check.text(name, "name"),
+            description=check.text(description, "description", allow_empty=True),
+        )
+        return self._call(
+            models.GroupInfo, "POST", "/groups", json_body=body.model_dump()
+        ).model_dump()
+
+    def get_group(self, name: str) -> Record:
+        return self._call(models.GroupInfo, "GET", self._group_route(name)).model_dump()
+
+    def delete_group(self, name: str) -> None:
+        self._call(models.Deleted, "DELETE", self._group_route(name))
+
+    def list_groups(self) -> list[Record]:
+        listing = self._call(models.GroupList, "GET", "/groups")
+        return [group.model_dump() for group in listing.groups]
+
+    def _add_member(self, group: str, subject_type: str, subject_id: str) -> Record:
+        body = {"subject_type": subject_type, "subject_id": subject_id}
+        route = self._group_route(group) + "/members"
+        return self._call(models.GroupInfo, "POST", route, json_body=body).model_dump()
+
+    def _remove_member(self, group: str, subject_type: str, subject_id: str) -> Record:
+        route = f"{self._group_route(group)}/members/{subject_type}/{_segment(subject_id)}"
+        return self._call(models.GroupInfo, "DELETE", route).model_dump()
+
+    def add_user_to_group(self, user_id: str, group: str) -> Record:
+        return self._add_member(group, "user", check.text(user_id, "user_id"))
+
+    def remove_user_from_group(self, user_id: str, group: str) -> Record:
+        return self._remove_member(group, "user", check.text(user_id, "user_id"))
+
+    def add_group_to_group(self, member_group: str, group: str) -> Record:
+        return self._add_member(group, "group", check.text(member_group, "member_group"))
+
+    def remove_group_from_group(self, member_group: str, group: str) -> Record:
+        return self._remove_member(group, "group", check.text(member_group, "member_group"))
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def create_session(
+        self, name: str, description: str | None = None, ttl: int | None = None
+    ) -> Record:
+        body = models.SessionCreate(
+            name=check.text(name, "name"),
+            description=check.optional_text(description, "description", allow_empty=True),
+            ttl=check.optional_integer(ttl, "ttl", minimum=1),
+        )
+        return self._call(
+            models.SessionInfo, "POST", "/sessions", json_body=body.model_dump()
+        ).model_dump()
+
+    def list_sessions(self, all_users: bool = False) -> list[Record]:
+        params = _query(all=check.boolean(all_users, "all_users") or None)
+        listing = self._call(models.SessionList, "GET", "/sessions", params=params)
+        return [session.model_dump() for session in listing.sessions]
+
+    def delete_session(self, session_id: str) -> None:
+        route = f"/sessions/{_segment(check.text(session_id, 'session_id'))}"
+        self._call(models.Deleted, "DELETE", route)
+
+    # --- identity and admin -------------------------------------------------------------
+
+    def whoami(self) -> Record:
+        return self._call(models.WhoAmI, "GET", "/whoami").model_dump()
+
+    def create_user(self, user_id: str, name: str, email: str, admin: bool = False) -> Record:
+        body = models.UserCreate(
+            id=check.text(user_id, "user_id"),
+            name=check.text(name, "name"),
+            email=check.text(email, "email"),
+            admin=check.boolean(admin, "admin"),
+        )
+        return self._call(
+            models.UserInfo, "POST", "/admin/users", json_body=body.model_dump()
+        ).model_dump()
+
+    def list_users(self) -> list[Record]:
+        listing = self._call(models.UserList, "GET", "/admin/users")
+        return [user.model_dump() for user in listing.users]
+
+    def _user_route(self, user_id: str) -> str:
+        return f"/admin/users/{_segment(check.text(user_id, 'user_id'))}"
+
+    def update_user(
+        self, user_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Record:
+        body = models.UserUpdate(
+            disabled=check.optional_boolean(disabled, "disabled"),
+            admin=check.optional_boolean(admin, "admin"),
+        )
+        route = self._user_route(user_id)
+        payload = body.model_dump(exclude_none=True)
+        return self._call(models.UserInfo, "PATCH", route, json_body=payload).model_dump()
+
+    def delete_user(self, user_id: str) -> None:
+        self._call(models.Deleted, "DELETE", self._user_route(user_id))
+
+    def create_api_key(
+        self, user_id: str, description: str = "", expires_in: int | None = None
+    ) -> Record:
+        body = models.KeyCreate(
+            description=check.text(description, "description", allow_empty=True),
+            expires_in=check.optional_integer(expires_in, "expires_in", minimum=1),
+        )
+        route = self._user_route(user_id) + "/keys"
+        return self._call(models.NewKey, "POST", route, json_body=body.model_dump()).model_dump()
+
+    def list_api_keys(self, user_id: str | None = None) -> list[Record]:
+        params = _query(user_id=check.optional_text(user_id, "user_id"))
+        listing = self._call(models.KeyList, "GET", "/admin/keys", params=params)
+        return [key.model_dump() for key in listing.keys]
+
+    def revoke_api_key(self, key_id: str) -> Record:
+        route = f"/admin/keys/{_segment(check.text(key_id, 'key_id'))}"
+        return self._call(models.KeyInfo, "DELETE", route).model_dump()

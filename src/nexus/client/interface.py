@@ -1,0 +1,230 @@
+"""The one client interface: the HTTP client and the embedded client both implement it.
+
+Every method returns plain data: dicts are ``model_dump()`` of the wire models in
+:mod:`nexus.api.models` (named in each docstring), so both modes return the same shapes and
+raise the same :mod:`nexus.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Any, Self
+
+Record = dict[str, Any]
+# File content: bytes-like; str is rejected (encode text first).
+Data = bytes | bytearray | memoryview
+
+
+class NexusClient(ABC):
+    """A connection to one Nexus store, acting as one identity."""
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections; calling it twice is harmless."""
+
+    # --- files --------------------------------------------------------------------------
+
+    @abstractmethod
+    def mkdir(self, path: str, parents: bool = True, exist_ok: bool = True) -> Record:
+        """Create a directory; returns FileInfo."""
+
+    @abstractmethod
+    def write(
+        self,
+        path: str,
+        data: Data,
+        *,
+        if_version: int | None = None,
+        if_none_match: bool = False,
+    ) -> Record:
+        """Write a whole file (a new version); returns FileInfo.
+
+        ``if_version``: only if the current version is this one (else NexusConflictError);
+        ``if_none_match``: only if nothing exists at ``path`` (else NexusFileExistsError).
+        """
+
+    @abstractmethod
+    def read(self, path: str, *, version: int | None = None) -> bytes:
+        """The content of a file (of ``version`` when given)."""
+
+    @abstractmethod
+    def read_with_metadata(self, path: str) -> Record:
+        """``{"content": bytes, "metadata": {version, etag, size, modified, owner, path,
+        created, type}}``; the metadata describes exactly the version returned."""
+
+    @abstractmethod
+    def exists(self, path: str) -> bool:
+        """Whether something the caller may see is at ``path``."""
+
+    @abstractmethod
+    def stat(self, path: str) -> Record:
+        """FileInfo of a file or directory."""
+
+    @abstractmethod
+    def delete(self, path: str, *, recursive: bool = False) -> None:
+        """Delete a file, or a directory (non-empty ones only with ``recursive``)."""
+
+    @abstractmethod
+    def append(self, path: str, data: Data) -> Record:
+        """Append atomically (creating the file if missing); returns FileInfo."""
+
+    @abstractmethod
+    def list_files(self, path: str = "/", recursive: bool = False) -> list[Record]:
+        """FileInfo of the entries below ``path`` that the caller may read."""
+
+    @abstractmethod
+    def move(self, src: str, dst: str) -> Record:
+        """Rename or move; returns FileInfo at ``dst``."""
+
+    @abstractmethod
+    def set_restricted(self, path: str, restricted: bool = True) -> Record:
+        """Stop (or resume) grants from above at this directory; returns FileInfo."""
+
+    # --- permissions --------------------------------------------------------------------
+
+    @abstractmethod
+    def grant_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> Record:
+        """Add ``object#relation@subject``; returns GrantResult (created=False if it existed)."""
+
+    @abstractmethod
+    def revoke_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> Record:
+        """Remove a relationship; returns RevokeResult. NexusFileNotFoundError (reason
+        ``relationship_not_found``) when there was none."""
+
+    @abstractmethod
+    def check_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> bool:
+        """Whether the subject has the relation (directly, by inheritance or by group)."""
+
+    @abstractmethod
+    def list_permissions(
+        self,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        relation: str | None = None,
+    ) -> list[Record]:
+        """Stored relationships matching every given filter (PermissionRecord each)."""
+
+    # --- groups -------------------------------------------------------------------------
+
+    @abstractmethod
+    def create_group(self, name: str, description: str = "") -> Record:
+        """GroupInfo of the new group; the caller becomes its manager."""
+
+    @abstractmethod
+    def get_group(self, name: str) -> Record:
+        """GroupInfo."""
+
+    @abstractmethod
+    def delete_group(self, name: str) -> None:
+        """Delete a group and its memberships."""
+
+    @abstractmethod
+    def list_groups(self) -> list[Record]:
+        """GroupInfo of every group."""
+
+    @abstractmethod
+    def add_user_to_group(self, user_id: str, group: str) -> Record:
+        """GroupInfo after adding the user."""
+
+    @abstractmethod
+    def remove_user_from_group(self, user_id: str, group: str) -> Record:
+        """GroupInfo after removing the user."""
+
+    @abstractmethod
+    def add_group_to_group(self, member_group: str, group: str) -> Record:
+        """GroupInfo after nesting ``member_group`` inside ``group``."""
+
+    @abstractmethod
+    def remove_group_from_group(self, member_group: str, group: str) -> Record:
+        """GroupInfo after removing the nested group."""
+
+    # --- sessions -----------------------------------------------------------------------
+
+    @abstractmethod
+    def create_session(
+        self, name: str, description: str | None = None, ttl: int | None = None
+    ) -> Record:
+        """SessionInfo; its private directory is ``/sessions/{id}/``."""
+
+    @abstractmethod
+    def list_sessions(self, all_users: bool = False) -> list[Record]:
+        """SessionInfo of the caller's sessions (everyone's with ``all_users``, admins only)."""
+
+    @abstractmethod
+    def delete_session(self, session_id: str) -> None:
+        """End a session and delete its directory."""
+
+    # --- identity and admin -------------------------------------------------------------
+
+    @abstractmethod
+    def whoami(self) -> Record:
+        """WhoAmI of the acting identity."""
+
+    @abstractmethod
+    def create_user(self, user_id: str, name: str, email: str, admin: bool = False) -> Record:
+        """UserInfo (``is_admin`` is also true for the first user of a fresh server)."""
+
+    @abstractmethod
+    def list_users(self) -> list[Record]:
+        """UserInfo of every user."""
+
+    @abstractmethod
+    def update_user(
+        self, user_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Record:
+        """UserInfo after the change; None leaves a field as it is."""
+
+    @abstractmethod
+    def delete_user(self, user_id: str) -> None:
+        """Delete a user and revoke their keys."""
+
+    @abstractmethod
+    def create_api_key(
+        self, user_id: str, description: str = "", expires_in: int | None = None
+    ) -> Record:
+        """NewKey ``{"key", "info"}``; the key itself is returned only this once."""
+
+    @abstractmethod
+    def list_api_keys(self, user_id: str | None = None) -> list[Record]:
+        """KeyInfo of every key (of one user when given)."""
+
+    @abstractmethod
+    def revoke_api_key(self, key_id: str) -> Record:
+        """KeyInfo of the revoked key."""
