@@ -48,7 +48,9 @@ class ServerSettings:
         return self.data_dir / "server.json"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> ServerSettings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: object
+    ) -> ServerSettings:
         env = os.environ if environ is None else environ
         settings = cls()
         if env.get("NEXUS_DATA_DIR"):

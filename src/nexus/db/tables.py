@@ -17,9 +17,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
+
+# 64-bit ids on PostgreSQL; SQLite only autoincrements a column declared INTEGER.
+Id = BigInteger().with_variant(Integer, "sqlite")
 
 metadata = MetaData(
     naming_convention={
@@ -84,7 +86,7 @@ sessions = Table(
 relationships = Table(
     "relationships",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column("object_type", String(64), nullable=False),
     Column("object_id", String(256), nullable=False),
     Column("relation", String(64), nullable=False),
@@ -105,6 +107,8 @@ relationships = Table(
         name="uq_relationships_tuple",
     ),
     Index("ix_relationships_subject", "subject_type", "subject_id"),
+    # Never reuse an id: a tuple must not outlive its row and reappear under a new one.
+    sqlite_autoincrement=True,
 )
 
 # One row: bumped in the same transaction as every relationship write, so any process can
@@ -121,10 +125,10 @@ authz_revision = Table(
 entries = Table(
     "entries",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", Id, primary_key=True, autoincrement=True),
     Column(
         "parent_id",
-        BigInteger().with_variant(Integer, "sqlite"),
+        Id,
         ForeignKey("entries.id", ondelete="CASCADE"),
         nullable=True,
     ),
@@ -138,6 +142,8 @@ entries = Table(
     Column("modified_at", Float, nullable=False),
     Column("created_by", String(64), nullable=False),
     UniqueConstraint("parent_id", "name", name="uq_entries_parent_name"),
+    # Stable ids are never reused: grants hang on them.
+    sqlite_autoincrement=True,
 )
 
 versions = Table(
@@ -145,7 +151,7 @@ versions = Table(
     metadata,
     Column(
         "entry_id",
-        BigInteger().with_variant(Integer, "sqlite"),
+        Id,
         ForeignKey("entries.id", ondelete="CASCADE"),
         primary_key=True,
     ),

@@ -1,0 +1,30 @@
+"""Rules for user ids and group names."""
+
+from __future__ import annotations
+
+import re
+
+from nexus.errors import NexusValidationError
+
+# The built-in admin identity of the local admin socket and the embedded client; it owns the
+# namespace roots. No account can take this id.
+SYSTEM_USER = "system"
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_RULE = (
+    "1-64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+)
+
+
+def validate_user_id(user_id: object) -> str:
+    if not isinstance(user_id, str) or not _NAME.match(user_id):
+        raise NexusValidationError(f"invalid user id {user_id!r}: {_RULE}", code="invalid_user_id")
+    if user_id == SYSTEM_USER:
+        raise NexusValidationError(f"user id {user_id!r} is reserved", code="invalid_user_id")
+    return user_id
+
+
+def validate_group_name(name: object) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise NexusValidationError(f"invalid group name {name!r}: {_RULE}", code="invalid_group")
+    return name

@@ -1,0 +1,245 @@
+"""Reads and writes of the file tree in SQL; every method runs in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from nexus.db.tables import entries, versions
+from nexus.errors import NexusFileExistsError
+from nexus.metadata.entry import DIRECTORY, FILE, Entry, Version
+from nexus.paths import segments
+
+ROOT_NAME = ""
+
+
+class TreeStore:
+    def root(self, conn: Connection) -> Entry:
+        """The root directory, created on first use."""
+        row = conn.execute(select(entries).where(entries.c.parent_id.is_(None))).first()
+        if row is not None:
+            return Entry.from_row(row)
+        result = conn.execute(
+            insert(entries)
+            .values(
+                parent_id=None,
+                name=ROOT_NAME,
+                kind=DIRECTORY,
+                restricted=False,
+                version=0,
+                size=0,
+                blob_hash=None,
+                created_at=0.0,
+                modified_at=0.0,
+                created_by="system",
+            )
+            .returning(entries.c.id)
+        )
+        return self.get_required(conn, int(result.scalar_one()))
+
+    def get(self, conn: Connection, entry_id: int) -> Entry | None:
+        row = conn.execute(select(entries).where(entries.c.id == entry_id)).first()
+        return None if row is None else Entry.from_row(row)
+
+    def get_required(self, conn: Connection, entry_id: int) -> Entry:
+        entry = self.get(conn, entry_id)
+        if entry is None:
+            raise LookupError(f"entry {entry_id} vanished")
+        return entry
+
+    def get_many(self, conn: Connection, entry_ids: Iterable[int]) -> dict[int, Entry]:
+        wanted = list(set(entry_ids))
+        found: dict[int, Entry] = {}
+        # Chunked so a huge batch stays under the database's bound-parameter limit.
+        for start in range(0, len(wanted), 500):
+            rows = conn.execute(
+                select(entries).where(entries.c.id.in_(wanted[start : start + 500]))
+            )
+            for row in rows:
+                entry = Entry.from_row(row)
+                found[entry.id] = entry
+        return found
+
+    def child(self, conn: Connection, parent_id: int, name: str) -> Entry | None:
+        row = conn.execute(
+            select(entries).where(and_(entries.c.parent_id == parent_id, entries.c.name == name))
+        ).first()
+        return None if row is None else Entry.from_row(row)
+
+    def children(self, conn: Connection, parent_id: int) -> list[Entry]:
+        rows = conn.execute(
+            select(entries).where(entries.c.parent_id == parent_id).order_by(entries.c.name)
+        )
+        return [Entry.from_row(row) for row in rows]
+
+    def resolve(self, conn: Connection, path: str) -> list[Entry]:
+        """The existing entries along ``path``, from the root down.
+
+        The list is one longer than the path has segments when the whole path exists;
+        shorter when it stops at the deepest existing ancestor (or at a file).
+        """
+        chain = [self.root(conn)]
+        for part in segments(path):
+            current = chain[-1]
+            if not current.is_directory:
+                break
+            found = self.child(conn, current.id, part)
+            if found is None:
+                break
+            chain.append(found)
+        return chain
+
+    def descendants(self, conn: Connection, entry_id: int) -> list[Entry]:
+        """Every entry below ``entry_id`` (not itself), parents before children."""
+        found: list[Entry] = []
+        frontier = [entry_id]
+        while frontier:
+            rows = conn.execute(select(entries).where(entries.c.parent_id.in_(frontier)))
+            level = [Entry.from_row(row) for row in rows]
+            found.extend(level)
+            frontier = [entry.id for entry in level if entry.is_directory]
+        return found
+
+    def create(
+        self,
+        conn: Connection,
+        *,
+        parent_id: int,
+        name: str,
+        kind: str,
+        created_by: str,
+        now: float,
+    ) -> Entry:
+        if kind not in (FILE, DIRECTORY):
+            raise ValueError(f"unknown entry kind {kind!r}")
+        try:
+            with conn.begin_nested():
+                result = conn.execute(
+                    insert(entries)
+                    .values(
+                        parent_id=parent_id,
+                        name=name,
+                        kind=kind,
+                        restricted=False,
+                        version=0,
+                        size=0,
+                        blob_hash=None,
+                        created_at=now,
+                        modified_at=now,
+                        created_by=created_by,
+                    )
+                    .returning(entries.c.id)
+                )
+                new_id = int(result.scalar_one())
+        except IntegrityError:
+            raise NexusFileExistsError(f"{name!r} already exists") from None
+        return self.get_required(conn, new_id)
+
+    def lock_for_update(self, conn: Connection, entry_id: int) -> Entry | None:
+        """Read an entry and hold its row until commit (PostgreSQL); SQLite holds the db lock."""
+        row = conn.execute(
+            select(entries).where(entries.c.id == entry_id).with_for_update()
+        ).first()
+        return None if row is None else Entry.from_row(row)
+
+    def set_content(
+        self,
+        conn: Connection,
+        entry: Entry,
+        *,
+        blob_hash: str,
+        size: int,
+        written_by: str,
+        now: float,
+    ) -> Entry | None:
+        """Record a new version of ``entry`` if it is still at ``entry.version``.
+
+        One compare-and-swap UPDATE: None when another writer got there first.
+        """
+        new_version = entry.version + 1
+        result = conn.execute(
+            update(entries)
+            .where(and_(entries.c.id == entry.id, entries.c.version == entry.version))
+            .values(version=new_version, blob_hash=blob_hash, size=size, modified_at=now)
+        )
+        if result.rowcount != 1:
+            return None
+        conn.execute(
+            insert(versions).values(
+                entry_id=entry.id,
+                version=new_version,
+                blob_hash=blob_hash,
+                size=size,
+                created_at=now,
+                created_by=written_by,
+            )
+        )
+        return self.get_required(conn, entry.id)
+
+    def version(self, conn: Connection, entry_id: int, version: int) -> Version | None:
+        row = conn.execute(
+            select(versions).where(
+                and_(versions.c.entry_id == entry_id, versions.c.version == version)
+            )
+        ).first()
+        if row is None:
+            return None
+        return Version(
+            entry_id=int(row.entry_id),
+            version=int(row.version),
+            blob_hash=row.blob_hash,
+            size=int(row.size),
+            created_at=float(row.created_at),
+            created_by=row.created_by,
+        )
+
+    def delete(self, conn: Connection, entry_ids: Sequence[int]) -> None:
+        """Delete entries and their versions (children must be in ``entry_ids`` too)."""
+        for start in range(0, len(entry_ids), 500):
+            chunk = list(entry_ids[start : start + 500])
+            conn.execute(delete(versions).where(versions.c.entry_id.in_(chunk)))
+        # Children first, so the parent foreign key never points at a deleted row.
+        for entry_id in reversed(entry_ids):
+            conn.execute(delete(entries).where(entries.c.id == entry_id))
+
+    def move(self, conn: Connection, entry_id: int, new_parent_id: int, new_name: str) -> Entry:
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    update(entries)
+                    .where(entries.c.id == entry_id)
+                    .values(parent_id=new_parent_id, name=new_name)
+                )
+        except IntegrityError:
+            raise NexusFileExistsError(f"{new_name!r} already exists") from None
+        return self.get_required(conn, entry_id)
+
+    def set_restricted(self, conn: Connection, entry_id: int, restricted: bool) -> Entry:
+        conn.execute(update(entries).where(entries.c.id == entry_id).values(restricted=restricted))
+        return self.get_required(conn, entry_id)
+
+    def parent_ids(self, conn: Connection, entry_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
+        """For each entry with a parent: (parent id, whether the entry itself is restricted)."""
+        found: dict[int, tuple[int, bool]] = {}
+        wanted = list(set(entry_ids))
+        for start in range(0, len(wanted), 500):
+            rows = conn.execute(
+                select(entries.c.id, entries.c.parent_id, entries.c.restricted).where(
+                    entries.c.id.in_(wanted[start : start + 500])
+                )
+            )
+            for row in rows:
+                if row.parent_id is not None:
+                    found[int(row.id)] = (int(row.parent_id), bool(row.restricted))
+        return found
+
+    def path_of(self, conn: Connection, entry_id: int) -> str:
+        """The current path of an entry (walks up the tree)."""
+        names: list[str] = []
+        current = self.get(conn, entry_id)
+        while current is not None and current.parent_id is not None:
+            names.append(current.name)
+            current = self.get(conn, current.parent_id)
+        return "/" + "/".join(reversed(names))
