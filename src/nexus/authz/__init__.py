@@ -1,0 +1,55 @@
+"""Zanzibar-style relationship-based permissions, independent of files.
+
+Parse a schema with :func:`parse_schema`, keep tuples in a :class:`RelationshipStore`, and ask
+a :class:`PermissionEngine` whether ``subject relation object`` holds.
+"""
+
+from nexus.authz.dsl import parse_schema
+from nexus.authz.engine import DepthExceededError, PermissionEngine, VirtualRelation
+from nexus.authz.model import (
+    WILDCARD,
+    ObjectRef,
+    Relationship,
+    RelationshipFilter,
+    SubjectRef,
+)
+from nexus.authz.schema import (
+    ComputedUserset,
+    DirectTypes,
+    Exclusion,
+    Intersection,
+    Rewrite,
+    Schema,
+    SchemaError,
+    TupleToUserset,
+    TypeDefinition,
+    TypeRestriction,
+    Union,
+)
+from nexus.authz.store import DIRTY_KEY, RelationshipStore, is_dirty
+
+__all__ = [
+    "DIRTY_KEY",
+    "WILDCARD",
+    "ComputedUserset",
+    "DepthExceededError",
+    "DirectTypes",
+    "Exclusion",
+    "Intersection",
+    "ObjectRef",
+    "PermissionEngine",
+    "Relationship",
+    "RelationshipFilter",
+    "RelationshipStore",
+    "Rewrite",
+    "Schema",
+    "SchemaError",
+    "SubjectRef",
+    "TupleToUserset",
+    "TypeDefinition",
+    "TypeRestriction",
+    "Union",
+    "VirtualRelation",
+    "is_dirty",
+    "parse_schema",
+]

@@ -1,0 +1,483 @@
+"""The permission engine: evaluates checks against a schema and the stored tuples.
+
+A check walks the rewrite rules depth first. Tuples are loaded breadth first beforehand, one
+query per level of the object graph for all objects at once, so checking 10,000 siblings
+costs a handful of queries and their shared ancestors are loaded once.
+
+Correctness rules that shape the code:
+
+* The process-wide tuple cache is valid for one revision only. Each call reads the current
+  revision through the caller's connection and never mixes states: entries are added only
+  under the revision they were read at.
+* A connection whose transaction wrote tuples ("dirty") neither reads nor fills the cache:
+  it must see its own uncommitted writes, and they may still roll back.
+* Cycles (group A in B in A, parent loops) are cut: a relation already being evaluated
+  higher up the stack counts as "not granted" there, so they terminate and never grant.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import Connection
+
+from nexus.authz.model import ObjectRef, Relationship, RelationshipFilter, SubjectRef
+from nexus.authz.schema import (
+    ComputedUserset,
+    DirectTypes,
+    Intersection,
+    Rewrite,
+    Schema,
+    TupleToUserset,
+    Union,
+    iter_rewrites,
+)
+from nexus.authz.store import RelationshipStore, is_dirty
+from nexus.errors import NexusValidationError
+
+VirtualRelation = Callable[[Connection, Sequence[str]], Mapping[str, Sequence[SubjectRef]]]
+"""Computes a relation's subjects for many object ids at once (ids missing: no subjects)."""
+
+DEFAULT_MAX_DEPTH = 50
+DEFAULT_CACHE_OBJECTS = 100_000
+
+_INFINITY = 1 << 30
+_T = TypeVar("_T")
+
+
+class DepthExceededError(NexusValidationError):
+    """A check needed more nested steps than the engine allows."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="depth_exceeded")
+
+
+class _TupleCache:
+    """object -> its tuples, for one revision, LRU-bounded, shared by all threads."""
+
+    def __init__(self, max_objects: int):
+        self._max = max_objects
+        self._lock = threading.Lock()
+        self._revision = -1
+        self._entries: OrderedDict[ObjectRef, tuple[Relationship, ...]] = OrderedDict()
+
+    def sync(self, revision: int) -> bool:
+        """Move to ``revision`` if it is newer; True if the cache serves that revision now.
+
+        A caller with an older snapshot (it read the revision before another thread saw a
+        newer one) must bypass the cache rather than roll it back.
+        """
+        with self._lock:
+            if revision > self._revision:
+                self._entries.clear()
+                self._revision = revision
+            return revision == self._revision
+
+    def get_many(
+        self, revision: int, objects: Iterable[ObjectRef]
+    ) -> dict[ObjectRef, tuple[Relationship, ...]]:
+        found: dict[ObjectRef, tuple[Relationship, ...]] = {}
+        with self._lock:
+            if revision != self._revision:
+                return found
+            for obj in objects:
+                entry = self._entries.get(obj)
+                if entry is not None:
+                    self._entries.move_to_end(obj)
+                    found[obj] = entry
+        return found
+
+    def put_many(self, revision: int, loaded: Mapping[ObjectRef, tuple[Relationship, ...]]) -> None:
+        with self._lock:
+            if revision != self._revision:
+                return  # the world moved on while we were reading; don't store old state
+            for obj, rels in loaded.items():
+                self._entries[obj] = rels
+                self._entries.move_to_end(obj)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._revision = -1
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+@dataclass
+class _Context:
+    """The state of one check or check_many call (one subject, one snapshot)."""
+
+    conn: Connection
+    subject: SubjectRef
+    now: float
+    # The revision this call reads at, or None: the connection is dirty, bypass the cache.
+    revision: int | None
+    # object -> tuples grouped by relation.
+    tuples: dict[ObjectRef, dict[str, list[Relationship]]] = field(default_factory=dict)
+    # (object, virtual relation) -> subjects.
+    virtual: dict[tuple[ObjectRef, str], Sequence[SubjectRef]] = field(default_factory=dict)
+    # (object, relation) -> result, for results that did not depend on a cut cycle.
+    memo: dict[tuple[ObjectRef, str], bool] = field(default_factory=dict)
+    # Results that depended on a cut cycle: valid only within one top-level evaluation.
+    root_memo: dict[tuple[ObjectRef, str], bool] = field(default_factory=dict)
+    # (object, relation) being evaluated -> its position on the stack.
+    stack: dict[tuple[ObjectRef, str], int] = field(default_factory=dict)
+
+
+class PermissionEngine:
+    """Checks ``subject relation object`` against a schema; validates and stores grants."""
+
+    def __init__(
+        self,
+        store: RelationshipStore,
+        schema: Schema,
+        virtual_relations: Mapping[tuple[str, str], VirtualRelation] | None = None,
+        *,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        cache_objects: int = DEFAULT_CACHE_OBJECTS,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.store = store
+        self.schema = schema
+        self._virtual = dict(virtual_relations or {})
+        for type_name, relation in self._virtual:
+            if not schema.direct_types(type_name, relation):
+                raise NexusValidationError(
+                    f"virtual relation {type_name}#{relation} must be a direct relation "
+                    "of the schema",
+                    code="unknown_relation",
+                )
+        self._virtual_by_type: dict[str, list[str]] = defaultdict(list)
+        for type_name, relation in self._virtual:
+            self._virtual_by_type[type_name].append(relation)
+        self._max_depth = max_depth
+        self._clock = clock
+        self._cache = _TupleCache(cache_objects)
+        # Which relations of a type lead to other objects (tuplesets), for prefetching.
+        self._tuplesets: dict[str, frozenset[str]] = {
+            t.name: frozenset(
+                part.tupleset
+                for rewrite in t.relations.values()
+                for part in iter_rewrites(rewrite)
+                if isinstance(part, TupleToUserset)
+            )
+            for t in schema.types.values()
+        }
+
+    # --- checks ----------------------------------------------------------------------
+
+    def check(self, conn: Connection, subject: SubjectRef, relation: str, obj: ObjectRef) -> bool:
+        """Whether ``subject`` has ``relation`` on ``obj``."""
+        return self.check_many(conn, subject, relation, [obj])[obj]
+
+    def check_many(
+        self,
+        conn: Connection,
+        subject: SubjectRef,
+        relation: str,
+        objects: Sequence[ObjectRef],
+    ) -> dict[ObjectRef, bool]:
+        """``check`` for many objects of any types, sharing loads and intermediate results."""
+        for obj in objects:
+            self._require_relation(obj.type, relation)
+        revision = None if is_dirty(conn) else self.store.revision(conn)
+        if revision is not None and not self._cache.sync(revision):
+            revision = None  # an older snapshot than the cache's: read past it
+        ctx = _Context(conn=conn, subject=subject, now=self._clock(), revision=revision)
+        self._prefetch(ctx, objects)
+        results: dict[ObjectRef, bool] = {}
+        for obj in objects:
+            if obj not in results:
+                ctx.root_memo.clear()
+                results[obj] = self._evaluate(ctx, obj, relation)
+        return results
+
+    # --- grants ----------------------------------------------------------------------
+
+    def write(self, conn: Connection, rel: Relationship) -> bool:
+        """Store a tuple after checking it fits the schema; False if it already existed."""
+        self.validate(rel)
+        return self.store.write(conn, rel)
+
+    def grant(
+        self,
+        conn: Connection,
+        obj: ObjectRef,
+        relation: str,
+        subject: SubjectRef,
+        *,
+        created_by: str | None = None,
+        expires_at: float | None = None,
+    ) -> bool:
+        """``write`` with the timestamp filled in."""
+        rel = Relationship(obj, relation, subject, self._clock(), created_by, expires_at)
+        return self.write(conn, rel)
+
+    def revoke(self, conn: Connection, obj: ObjectRef, relation: str, subject: SubjectRef) -> bool:
+        """Delete one tuple; False if it was not there."""
+        return self.delete(conn, RelationshipFilter.for_tuple(obj, relation, subject)) > 0
+
+    def delete(self, conn: Connection, flt: RelationshipFilter) -> int:
+        self._validate_filter(flt)
+        return self.store.delete(conn, flt)
+
+    def read(self, conn: Connection, flt: RelationshipFilter) -> list[Relationship]:
+        self._validate_filter(flt)
+        return self.store.read(conn, flt)
+
+    def revision(self, conn: Connection) -> int:
+        return self.store.revision(conn)
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def validate(self, rel: Relationship) -> None:
+        """Raise NexusValidationError unless ``rel`` may be stored under the schema."""
+        obj, subject = rel.object, rel.subject
+        self._require_relation(obj.type, rel.relation)
+        if not obj.id or obj.id == "*":
+            raise NexusValidationError(f"invalid object id {obj.id!r}", code="invalid_object")
+        if not subject.id:
+            raise NexusValidationError("empty subject id", code="invalid_subject")
+        if (obj.type, rel.relation) in self._virtual:
+            raise NexusValidationError(
+                f"{obj.type}#{rel.relation} is computed by the server and cannot be written",
+                code="relation_not_writable",
+            )
+        if not self.schema.direct_types(obj.type, rel.relation):
+            raise NexusValidationError(
+                f"{obj.type}#{rel.relation} is computed from other relations and cannot be "
+                "granted directly",
+                code="relation_not_writable",
+            )
+        self._require_type(subject.type)
+        if subject.relation:
+            if subject.id == "*":
+                raise NexusValidationError(
+                    f"{subject}: a wildcard cannot have a relation", code="invalid_subject"
+                )
+            self._require_relation(subject.type, subject.relation)
+        if not self.schema.allows_subject(obj.type, rel.relation, subject):
+            allowed = ", ".join(str(r) for r in self.schema.direct_types(obj.type, rel.relation))
+            raise NexusValidationError(
+                f"{subject} cannot be granted {obj.type}#{rel.relation} (allowed: {allowed})",
+                code="subject_not_allowed",
+            )
+
+    # --- validation helpers ------------------------------------------------------------
+
+    def _require_type(self, type_name: str) -> None:
+        if not self.schema.has_type(type_name):
+            raise NexusValidationError(f"unknown type {type_name!r}", code="unknown_type")
+
+    def _require_relation(self, type_name: str, relation: str) -> None:
+        self._require_type(type_name)
+        if not self.schema.has_relation(type_name, relation):
+            known = ", ".join(self.schema.relation_names(type_name)) or "none"
+            raise NexusValidationError(
+                f"type {type_name!r} has no relation {relation!r} (relations: {known})",
+                code="unknown_relation",
+            )
+
+    def _validate_filter(self, flt: RelationshipFilter) -> None:
+        if flt.object_type is not None:
+            self._require_type(flt.object_type)
+            if flt.relation is not None:
+                self._require_relation(flt.object_type, flt.relation)
+        if flt.subject_type is not None:
+            self._require_type(flt.subject_type)
+            if flt.subject_relation:
+                self._require_relation(flt.subject_type, flt.subject_relation)
+
+    # --- loading ---------------------------------------------------------------------
+
+    def _prefetch(self, ctx: _Context, roots: Iterable[ObjectRef]) -> None:
+        """Load tuples breadth first from ``roots`` along usersets, tuplesets, virtuals."""
+        frontier = {obj for obj in roots if obj not in ctx.tuples}
+        for _ in range(self._max_depth + 1):
+            if not frontier:
+                return
+            self._load(ctx, frontier)
+            self._load_virtual(ctx, frontier)
+            following: set[ObjectRef] = set()
+            for obj in frontier:
+                for target in self._neighbours(ctx, obj):
+                    if target not in ctx.tuples:
+                        following.add(target)
+            frontier = following
+
+    def _neighbours(self, ctx: _Context, obj: ObjectRef) -> Iterable[ObjectRef]:
+        tuplesets = self._tuplesets.get(obj.type, frozenset())
+        for relation, rels in ctx.tuples[obj].items():
+            for rel in rels:
+                if rel.subject.relation or (relation in tuplesets and not rel.subject.is_wildcard):
+                    yield rel.subject.object
+        for relation in self._virtual_by_type.get(obj.type, ()):
+            for subject in ctx.virtual.get((obj, relation), ()):
+                yield subject.object
+
+    def _load(self, ctx: _Context, objects: Iterable[ObjectRef]) -> None:
+        """Fill ``ctx.tuples`` for ``objects``: from the cache when allowed, else the store."""
+        wanted = [obj for obj in objects if obj not in ctx.tuples]
+        if not wanted:
+            return
+        revision = ctx.revision
+        cached: Mapping[ObjectRef, tuple[Relationship, ...]] = {}
+        if revision is not None:
+            cached = self._cache.get_many(revision, wanted)
+        missing = [obj for obj in wanted if obj not in cached]
+        loaded = self.store.tuples_for_objects(ctx.conn, missing) if missing else {}
+        if revision is not None and loaded:
+            self._cache.put_many(revision, {obj: tuple(rels) for obj, rels in loaded.items()})
+        for obj in wanted:
+            rels = cached[obj] if obj in cached else loaded[obj]
+            grouped: dict[str, list[Relationship]] = defaultdict(list)
+            for rel in rels:
+                grouped[rel.relation].append(rel)
+            ctx.tuples[obj] = dict(grouped)
+
+    def _load_virtual(self, ctx: _Context, objects: Iterable[ObjectRef]) -> None:
+        """Ask each virtual relation once for all ``objects`` of its type (never cached:
+        it is not covered by the tuple revision)."""
+        by_type: dict[str, list[ObjectRef]] = defaultdict(list)
+        for obj in objects:
+            by_type[obj.type].append(obj)
+        for (type_name, relation), compute in self._virtual.items():
+            todo = [o for o in by_type.get(type_name, ()) if (o, relation) not in ctx.virtual]
+            if not todo:
+                continue
+            answers = compute(ctx.conn, [o.id for o in todo])
+            for obj in todo:
+                ctx.virtual[(obj, relation)] = tuple(answers.get(obj.id, ()))
+
+    def _direct_subjects(self, ctx: _Context, obj: ObjectRef, relation: str) -> list[SubjectRef]:
+        """The live subjects stored (or computed) on ``obj#relation`` that fit the schema."""
+        if (obj.type, relation) in self._virtual:
+            if (obj, relation) not in ctx.virtual:
+                self._load_virtual(ctx, [obj])
+            candidates: Iterable[SubjectRef] = ctx.virtual[(obj, relation)]
+        else:
+            if obj not in ctx.tuples:
+                self._prefetch(ctx, [obj])
+            candidates = (
+                rel.subject
+                for rel in ctx.tuples[obj].get(relation, ())
+                if not rel.is_expired(ctx.now)
+            )
+        # Tuples the schema no longer admits (it changed after they were written) count
+        # as absent rather than granting something the schema now forbids.
+        return [s for s in candidates if self.schema.allows_subject(obj.type, relation, s)]
+
+    # --- evaluation --------------------------------------------------------------------
+
+    def _evaluate(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
+        result, _low = self._check(ctx, obj, relation)
+        return result
+
+    def _check(self, ctx: _Context, obj: ObjectRef, relation: str) -> tuple[bool, int]:
+        """(granted, lowest stack position of a cut cycle this result depended on)."""
+        key = (obj, relation)
+        if key in ctx.memo:
+            return ctx.memo[key], _INFINITY
+        if key in ctx.root_memo:
+            return ctx.root_memo[key], _INFINITY
+        position = ctx.stack.get(key)
+        if position is not None:
+            return False, position  # a cycle: not granted along this path
+        rewrite = self.schema.rewrite(obj.type, relation)
+        if rewrite is None:
+            return False, _INFINITY  # e.g. 'x from parent' where this parent type lacks x
+        position = len(ctx.stack)
+        if position >= self._max_depth:
+            raise DepthExceededError(
+                f"checking {ctx.subject} against {obj}#{relation} needs more than "
+                f"{self._max_depth} nested steps"
+            )
+        ctx.stack[key] = position
+        try:
+            result, low = self._rewrite(ctx, obj, relation, rewrite)
+        finally:
+            del ctx.stack[key]
+        if low >= position:
+            # Independent of anything still on the stack: valid for the whole call.
+            ctx.memo[key] = result
+            return result, _INFINITY
+        ctx.root_memo[key] = result
+        return result, low
+
+    def _rewrite(
+        self, ctx: _Context, obj: ObjectRef, relation: str, rewrite: Rewrite
+    ) -> tuple[bool, int]:
+        if isinstance(rewrite, DirectTypes):
+            return self._check_direct(ctx, obj, relation)
+        if isinstance(rewrite, ComputedUserset):
+            return self._check(ctx, obj, rewrite.relation)
+        if isinstance(rewrite, TupleToUserset):
+            return self._check_tupleset(ctx, obj, rewrite)
+        if isinstance(rewrite, Union):
+            return _any(rewrite.children, lambda c: self._rewrite(ctx, obj, relation, c))
+        if isinstance(rewrite, Intersection):
+            low = _INFINITY
+            for child in rewrite.children:
+                result, child_low = self._rewrite(ctx, obj, relation, child)
+                low = min(low, child_low)
+                if not result:
+                    return False, low
+            return True, low
+        base, low = self._rewrite(ctx, obj, relation, rewrite.base)
+        if not base:
+            return False, low
+        subtract, sub_low = self._rewrite(ctx, obj, relation, rewrite.subtract)
+        return not subtract, min(low, sub_low)
+
+    def _check_direct(self, ctx: _Context, obj: ObjectRef, relation: str) -> tuple[bool, int]:
+        subject = ctx.subject
+        usersets: list[SubjectRef] = []
+        for candidate in self._direct_subjects(ctx, obj, relation):
+            if candidate == subject:
+                return True, _INFINITY
+            if candidate.is_wildcard:
+                # user:* grants every user (but a userset subject is not "a user").
+                if candidate.type == subject.type and not subject.relation:
+                    return True, _INFINITY
+            elif candidate.relation:
+                usersets.append(candidate)
+        return _any(usersets, lambda u: self._check(ctx, u.object, u.relation))
+
+    def _check_tupleset(
+        self, ctx: _Context, obj: ObjectRef, rewrite: TupleToUserset
+    ) -> tuple[bool, int]:
+        targets = [
+            s.object
+            for s in self._direct_subjects(ctx, obj, rewrite.tupleset)
+            if not s.relation and not s.is_wildcard
+        ]
+        return _any(targets, lambda t: self._check(ctx, t, rewrite.computed))
+
+
+def _any(items: Iterable[_T], branch: Callable[[_T], tuple[bool, int]]) -> tuple[bool, int]:
+    """Union semantics: one granting branch suffices, even if another hit the depth bound
+    (the bound is only reported when it could have changed the answer)."""
+    low = _INFINITY
+    error: DepthExceededError | None = None
+    for item in items:
+        try:
+            result, branch_low = branch(item)
+        except DepthExceededError as exc:
+            error = exc
+            continue
+        low = min(low, branch_low)
+        if result:
+            return True, low
+    if error is not None:
+        raise error
+    return False, low

@@ -1,0 +1,217 @@
+"""Relationship tuples in the ``relationships`` table, and the ``authz_revision`` counter.
+
+Every method takes the caller's Connection: the caller owns the transaction, so a grant and
+the file operation that needs it commit (or roll back) together.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from nexus.authz.model import ObjectRef, Relationship, RelationshipFilter, SubjectRef
+from nexus.db.tables import authz_revision, relationships
+from nexus.errors import NexusValidationError
+
+# Set on a connection whose transaction changed tuples: its reads must not fill shared caches.
+DIRTY_KEY = "nexus_authz_dirty"
+# The transaction the flag belongs to (Connection.info outlives transactions in the pool).
+_DIRTY_TXN_KEY = "nexus_authz_dirty_txn"
+
+_KEY_COLUMNS = (
+    "object_type",
+    "object_id",
+    "relation",
+    "subject_type",
+    "subject_id",
+    "subject_relation",
+)
+# Ids per IN list: below PostgreSQL's 65535 bound parameters and modern SQLite's 32766.
+_IN_CHUNK = 10_000
+# SQLite before 3.32 allowed only 999 variables per statement.
+_OLD_SQLITE_IN_CHUNK = 900
+_REVISION_ROW = 1
+
+
+def is_dirty(conn: Connection) -> bool:
+    """Whether this connection's current transaction wrote tuples (not yet committed)."""
+    if not conn.info.get(DIRTY_KEY):
+        return False
+    if conn.info.get(_DIRTY_TXN_KEY) is not conn.get_transaction():
+        # The flag is left over from an earlier transaction on the same pooled connection.
+        conn.info.pop(DIRTY_KEY, None)
+        conn.info.pop(_DIRTY_TXN_KEY, None)
+        return False
+    return True
+
+
+def _in_chunk_size(conn: Connection) -> int:
+    if conn.dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 32):
+        return _OLD_SQLITE_IN_CHUNK
+    return _IN_CHUNK
+
+
+def _mark_dirty(conn: Connection) -> None:
+    conn.info[DIRTY_KEY] = True
+    conn.info[_DIRTY_TXN_KEY] = conn.get_transaction()
+
+
+def _row_to_relationship(row: Any) -> Relationship:
+    return Relationship(
+        object=ObjectRef(row.object_type, row.object_id),
+        relation=row.relation,
+        subject=SubjectRef(row.subject_type, row.subject_id, row.subject_relation),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        expires_at=row.expires_at,
+    )
+
+
+def _filter_clause(flt: RelationshipFilter) -> list[ColumnElement[bool]]:
+    c = relationships.c
+    pairs = (
+        (c.object_type, flt.object_type),
+        (c.object_id, flt.object_id),
+        (c.relation, flt.relation),
+        (c.subject_type, flt.subject_type),
+        (c.subject_id, flt.subject_id),
+        (c.subject_relation, flt.subject_relation),
+    )
+    return [column == value for column, value in pairs if value is not None]
+
+
+def _key_clause(rel: Relationship) -> ColumnElement[bool]:
+    return and_(
+        *_filter_clause(RelationshipFilter.for_tuple(rel.object, rel.relation, rel.subject))
+    )
+
+
+class RelationshipStore:
+    """SQL access to tuples; knows nothing about the schema (the engine validates)."""
+
+    def write(self, conn: Connection, rel: Relationship) -> bool:
+        """Store ``rel``; False if the identical tuple (same expiry too) was already there.
+
+        Writing an existing tuple with a different ``expires_at`` replaces the expiry, so a
+        re-grant revives an expired tuple instead of silently staying expired.
+        """
+        values = {
+            "object_type": rel.object.type,
+            "object_id": rel.object.id,
+            "relation": rel.relation,
+            "subject_type": rel.subject.type,
+            "subject_id": rel.subject.id,
+            "subject_relation": rel.subject.relation,
+            "created_at": rel.created_at,
+            "created_by": rel.created_by,
+            "expires_at": rel.expires_at,
+        }
+        changed = self._insert_if_absent(conn, values)
+        if not changed:
+            result = conn.execute(
+                update(relationships)
+                .where(
+                    _key_clause(rel), relationships.c.expires_at.is_distinct_from(rel.expires_at)
+                )
+                .values(
+                    created_at=rel.created_at,
+                    created_by=rel.created_by,
+                    expires_at=rel.expires_at,
+                )
+            )
+            changed = result.rowcount > 0
+        if changed:
+            self._bump(conn)
+        return changed
+
+    def delete(self, conn: Connection, flt: RelationshipFilter) -> int:
+        """Delete the matching tuples; returns how many there were."""
+        if flt.is_empty:
+            # An empty filter would wipe every grant; nobody means that by accident-proof API.
+            raise NexusValidationError(
+                "refusing to delete with an empty filter", code="empty_filter"
+            )
+        result = conn.execute(delete(relationships).where(*_filter_clause(flt)))
+        count = int(result.rowcount)
+        if count:
+            self._bump(conn)
+        return count
+
+    def read(self, conn: Connection, flt: RelationshipFilter) -> list[Relationship]:
+        """The matching tuples (expired ones included: the caller decides), oldest first."""
+        query = select(relationships).where(*_filter_clause(flt)).order_by(relationships.c.id)
+        return [_row_to_relationship(row) for row in conn.execute(query)]
+
+    def tuples_for_objects(
+        self, conn: Connection, objects: Iterable[ObjectRef]
+    ) -> dict[ObjectRef, list[Relationship]]:
+        """All tuples of each object, every object present in the result (maybe empty)."""
+        result: dict[ObjectRef, list[Relationship]] = {obj: [] for obj in objects}
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for obj in result:
+            by_type[obj.type].append(obj.id)
+        chunk_size = _in_chunk_size(conn)
+        # One statement per type (and per chunk_size ids): a directory listing is one query.
+        for type_name, ids in by_type.items():
+            for start in range(0, len(ids), chunk_size):
+                query = (
+                    select(relationships)
+                    .where(
+                        relationships.c.object_type == type_name,
+                        relationships.c.object_id.in_(ids[start : start + chunk_size]),
+                    )
+                    .order_by(relationships.c.id)
+                )
+                for row in conn.execute(query):
+                    rel = _row_to_relationship(row)
+                    result[rel.object].append(rel)
+        return result
+
+    def revision(self, conn: Connection) -> int:
+        """The current revision (0 before the first write)."""
+        value = conn.execute(
+            select(authz_revision.c.revision).where(authz_revision.c.id == _REVISION_ROW)
+        ).scalar_one_or_none()
+        return int(value) if value is not None else 0
+
+    def _insert_if_absent(self, conn: Connection, values: dict[str, Any]) -> bool:
+        dialect = conn.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            module: Any = sqlite if dialect == "sqlite" else postgresql
+            stmt = module.insert(relationships).values(**values)
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
+            return bool(conn.execute(stmt).rowcount > 0)
+        # Other dialects: a savepoint keeps a duplicate from aborting the caller's transaction.
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(relationships).values(**values))
+        except IntegrityError:
+            return False
+        return True
+
+    def _bump(self, conn: Connection) -> None:
+        dialect = conn.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            module: Any = sqlite if dialect == "sqlite" else postgresql
+            stmt = module.insert(authz_revision).values(id=_REVISION_ROW, revision=1)
+            # The migration inserts row 1; if it is missing, create it here instead of failing.
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["id"], set_={"revision": authz_revision.c.revision + 1}
+            )
+            conn.execute(stmt)
+        else:
+            result = conn.execute(
+                update(authz_revision)
+                .where(authz_revision.c.id == _REVISION_ROW)
+                .values(revision=authz_revision.c.revision + 1)
+            )
+            if result.rowcount == 0:
+                conn.execute(insert(authz_revision).values(id=_REVISION_ROW, revision=1))
+        _mark_dirty(conn)
