@@ -1,0 +1,5 @@
+"""`python -m nexus.cli ...`."""
+
+from nexus.cli.main import main
+
+main()
