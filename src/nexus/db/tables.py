@@ -73,7 +73,8 @@ sessions = Table(
     "sessions",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key: the built-in system identity (not a users row) may own sessions too.
+    Column("user_id", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("description", String(1000), nullable=True),
     Column("created_at", Float, nullable=False),
@@ -140,7 +141,8 @@ entries = Table(
     Column("blob_hash", String(64), nullable=True),
     Column("created_at", Float, nullable=False),
     Column("modified_at", Float, nullable=False),
-    Column("created_by", String(64), nullable=False),
+    # Who owned the entry when it was made: its creator, or the user whose inbox it is in.
+    Column("owner", String(64), nullable=False),
     UniqueConstraint("parent_id", "name", name="uq_entries_parent_name"),
     # Stable ids are never reused: grants hang on them.
     sqlite_autoincrement=True,

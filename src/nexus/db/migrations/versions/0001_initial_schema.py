@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("blob_hash", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("modified_at", sa.Float(), nullable=False),
-        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_id"],
             ["entries.id"],
@@ -131,9 +131,6 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=1000), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_sessions_user_id_users"), ondelete="CASCADE"
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sessions")),
     )
     with op.batch_alter_table("sessions", schema=None) as batch_op:

@@ -1,0 +1,60 @@
+"""Domain records -> wire models (nexus.api.models), shared by server and embedded client."""
+
+from __future__ import annotations
+
+from nexus.api.models import FileInfo, KeyInfo, SessionInfo, UserInfo
+from nexus.files.namespaces import session_path
+from nexus.files.timestamps import iso, iso_or_none
+from nexus.identity import ApiKey, Session, User
+from nexus.metadata import Entry
+from nexus.paths import name
+
+
+def file_info(entry: Entry, path: str) -> FileInfo:
+    return FileInfo(
+        path=path,
+        name=name(path),
+        type="directory" if entry.is_directory else "file",
+        size=entry.size,
+        modified=iso(entry.modified_at),
+        created=iso(entry.created_at),
+        version=entry.version,
+        etag=entry.blob_hash,
+        owner=entry.owner,
+        restricted=entry.restricted,
+    )
+
+
+def user_info(user: User) -> UserInfo:
+    return UserInfo(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        is_admin=user.is_admin,
+        disabled=user.disabled,
+        created=iso(user.created_at),
+    )
+
+
+def key_info(key: ApiKey) -> KeyInfo:
+    return KeyInfo(
+        id=key.id,
+        user_id=key.user_id,
+        prefix=key.prefix,
+        description=key.description,
+        created=iso(key.created_at),
+        expires=iso_or_none(key.expires_at),
+        revoked=key.revoked_at is not None,
+    )
+
+
+def session_info(session: Session) -> SessionInfo:
+    return SessionInfo(
+        id=session.id,
+        name=session.name,
+        description=session.description,
+        created=iso(session.created_at),
+        expires=iso_or_none(session.expires_at),
+        user_id=session.user_id,
+        path=session_path(session.id),
+    )

@@ -1,0 +1,310 @@
+"""File and directory use cases: read, write, append, list, mkdir, delete, move, restrict."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from nexus.api.models import FileInfo
+from nexus.errors import (
+    NexusConflictError,
+    NexusFileExistsError,
+    NexusPayloadTooLargeError,
+    NexusValidationError,
+)
+from nexus.files.access import Access, Resolved, denied
+from nexus.files.convert import file_info
+from nexus.files.creation import Creator
+from nexus.files.namespaces import SESSIONS, is_root
+from nexus.files.principal import Principal
+from nexus.files.removal import remove_subtree
+from nexus.files.runtime import Runtime
+from nexus.metadata import DIRECTORY, FILE, Entry
+from nexus.paths import is_within, join, normalize, parent, segments
+
+# Appends retry when another writer moved the file between reading and committing.
+MAX_APPEND_ATTEMPTS = 100
+
+
+def _is_session_directory(path: str) -> bool:
+    parts = segments(path)
+    return len(parts) == 2 and parts[0] == SESSIONS.strip("/")
+
+
+def _protect_structure(path: str, action: str) -> None:
+    if is_root(path):
+        raise NexusValidationError(
+            f"cannot {action} {path}: it is a namespace root", path=path, code="namespace_root"
+        )
+    if _is_session_directory(path):
+        raise NexusValidationError(
+            f"cannot {action} a session directory: use delete_session",
+            path=path,
+            code="session_directory",
+        )
+
+
+def _is_a_directory(path: str) -> NexusValidationError:
+    return NexusValidationError(f"is a directory: {path}", path=path, code="is_a_directory")
+
+
+class FileOperations:
+    def __init__(self, runtime: Runtime, access: Access, creator: Creator):
+        self.runtime = runtime
+        self.access = access
+        self.creator = creator
+
+    # --- reading ------------------------------------------------------------------------
+
+    def stat(self, principal: Principal, path: str) -> FileInfo:
+        path = normalize(path)
+        with self.runtime.db.read() as conn:
+            resolved = self.access.find(conn, principal, path)
+            return file_info(resolved.entry, path)
+
+    def exists(self, principal: Principal, path: str) -> bool:
+        """True when the caller can see something at ``path`` (like os.path.exists)."""
+        path = normalize(path)
+        with self.runtime.db.read() as conn:
+            resolved = self.access.resolve(conn, path)
+            return resolved.exists and self.access.sees(conn, principal, path, resolved.entry)
+
+    def read(
+        self, principal: Principal, path: str, version: int | None = None
+    ) -> tuple[bytes, FileInfo]:
+        path = normalize(path)
+        with self.runtime.db.read() as conn:
+            entry = self.access.find(conn, principal, path).entry
+            if entry.is_directory:
+                raise _is_a_directory(path)
+            info = file_info(entry, path)
+            digest = entry.blob_hash
+            if version is not None and version != entry.version:
+                record = self.runtime.tree.version(conn, entry.id, version)
+                if record is None:
+                    raise NexusValidationError(
+                        f"{path} has no version {version}", path=path, code="unknown_version"
+                    )
+                digest = record.blob_hash
+                info = info.model_copy(update={"version": version, "size": record.size})
+        content = self.runtime.blobs.get(digest) if digest else b""
+        return content, info
+
+    def list(self, principal: Principal, path: str, recursive: bool = False) -> list[FileInfo]:
+        """What the caller can read in a directory (and below it, when recursive)."""
+        path = normalize(path)
+        with self.runtime.db.read() as conn:
+            target = self.access.find(conn, principal, path).entry
+            if not target.is_directory:
+                return [file_info(target, path)]
+            found: list[FileInfo] = []
+            frontier: list[tuple[str, Entry]] = [(path, target)]
+            while frontier:
+                next_frontier: list[tuple[str, Entry]] = []
+                for directory_path, directory in frontier:
+                    children = self.runtime.tree.children(conn, directory.id)
+                    readable = self.access.can_many(conn, principal, "can_read", children)
+                    for child, can_read in zip(children, readable, strict=True):
+                        child_path = join(directory_path, child.name)
+                        if not (can_read or is_root(child_path)):
+                            continue
+                        found.append(file_info(child, child_path))
+                        if recursive and child.is_directory:
+                            next_frontier.append((child_path, child))
+                frontier = next_frontier
+        return sorted(found, key=lambda info: info.path)
+
+    # --- writing ------------------------------------------------------------------------
+
+    def _check_size(self, path: str, size: int) -> None:
+        limit = self.runtime.settings.max_file_bytes
+        if size > limit:
+            raise NexusPayloadTooLargeError(
+                f"file of {size} bytes is over the limit of {limit} bytes", path=path
+            )
+
+    def write(
+        self,
+        principal: Principal,
+        path: str,
+        data: bytes,
+        *,
+        if_version: int | None = None,
+        if_none_match: bool = False,
+    ) -> FileInfo:
+        """Replace (or create) a file. Conditions are checked and applied in one transaction."""
+        path = normalize(path)
+        _protect_structure(path, "write")
+        self._check_size(path, len(data))
+        # The blob is durable before any metadata points at it.
+        digest = self.runtime.blobs.put(data)
+        with self.runtime.db.write() as conn:
+            resolved = self.access.resolve(conn, path)
+            if resolved.exists:
+                entry = self._writable_existing(conn, principal, resolved)
+                if if_none_match:
+                    raise NexusFileExistsError(f"file exists: {path}", path=path)
+            elif if_version is not None:
+                raise self.access.hidden(conn, principal, resolved)
+            else:
+                entry = self.creator.create(conn, principal, resolved, FILE)
+            current = self.runtime.tree.lock_for_update(conn, entry.id)
+            assert current is not None
+            if if_version is not None and current.version != if_version:
+                raise NexusConflictError(
+                    f"{path} is at version {current.version}, not {if_version}", path=path
+                )
+            updated = self.runtime.tree.set_content(
+                conn,
+                current,
+                blob_hash=digest,
+                size=len(data),
+                written_by=principal.user_id,
+                now=self.runtime.now(),
+            )
+            if updated is None:
+                raise NexusConflictError(f"{path} changed while writing; try again", path=path)
+            return file_info(updated, path)
+
+    def _writable_existing(
+        self, conn: Connection, principal: Principal, resolved: Resolved
+    ) -> Entry:
+        entry = resolved.entry
+        if not self.access.can(conn, principal, "can_write", entry):
+            raise denied(resolved.path)
+        if entry.is_directory:
+            raise _is_a_directory(resolved.path)
+        return entry
+
+    def append(self, principal: Principal, path: str, data: bytes) -> FileInfo:
+        """Add ``data`` at the end of a file (creating it), atomically against other writers."""
+        path = normalize(path)
+        _protect_structure(path, "write")
+        for _attempt in range(MAX_APPEND_ATTEMPTS):
+            with self.runtime.db.read() as conn:
+                resolved = self.access.resolve(conn, path)
+                seen = resolved.entry if resolved.exists else None
+                if seen is not None:
+                    self._writable_existing(conn, principal, resolved)
+            old = self.runtime.blobs.get(seen.blob_hash) if seen and seen.blob_hash else b""
+            content = old + data
+            self._check_size(path, len(content))
+            digest = self.runtime.blobs.put(content)
+            with self.runtime.db.write() as conn:
+                resolved = self.access.resolve(conn, path)
+                if resolved.exists != (seen is not None):
+                    continue
+                if seen is None:
+                    entry = self.creator.create(conn, principal, resolved, FILE)
+                else:
+                    entry = self._writable_existing(conn, principal, resolved)
+                current = self.runtime.tree.lock_for_update(conn, entry.id)
+                if current is None or (seen is not None and current.version != seen.version):
+                    continue
+                updated = self.runtime.tree.set_content(
+                    conn,
+                    current,
+                    blob_hash=digest,
+                    size=len(content),
+                    written_by=principal.user_id,
+                    now=self.runtime.now(),
+                )
+                if updated is not None:
+                    return file_info(updated, path)
+        raise NexusConflictError(f"{path} is changing too fast to append; try again", path=path)
+
+    def mkdir(
+        self, principal: Principal, path: str, parents: bool = True, exist_ok: bool = True
+    ) -> FileInfo:
+        path = normalize(path)
+        with self.runtime.db.write() as conn:
+            resolved = self.access.resolve(conn, path)
+            if resolved.exists:
+                entry = resolved.entry
+                if not self.access.sees(conn, principal, path, entry):
+                    raise denied(path)
+                if not entry.is_directory or not exist_ok:
+                    raise NexusFileExistsError(f"file exists: {path}", path=path)
+                return file_info(entry, path)
+            if not parents and len(resolved.missing) > 1:
+                parent_resolved = self.access.resolve(conn, parent(path))
+                raise self.access.hidden(conn, principal, parent_resolved)
+            created = self.creator.create(conn, principal, resolved, DIRECTORY)
+            return file_info(created, path)
+
+    def delete(self, principal: Principal, path: str, recursive: bool = False) -> None:
+        path = normalize(path)
+        with self.runtime.db.write() as conn:
+            resolved = self.access.find(conn, principal, path)
+            _protect_structure(path, "delete")
+            entry = resolved.entry
+            parent_entry = resolved.parent
+            assert parent_entry is not None
+            if not (
+                self.access.can(conn, principal, "can_write", entry)
+                and self.access.can(conn, principal, "can_write", parent_entry)
+            ):
+                raise denied(path)
+            below = self.runtime.tree.descendants(conn, entry.id) if entry.is_directory else []
+            if below and not recursive:
+                raise NexusValidationError(
+                    f"directory not empty: {path} (delete it recursively)",
+                    path=path,
+                    code="directory_not_empty",
+                )
+            # Nothing is deleted unless the caller may delete all of it.
+            if not all(self.access.can_many(conn, principal, "can_write", below)):
+                raise denied(path)
+            remove_subtree(self.runtime, conn, entry)
+
+    def move(self, principal: Principal, src: str, dst: str) -> FileInfo:
+        """Rename or move; grants, versions and ownership follow the entry's stable id."""
+        src, dst = normalize(src), normalize(dst)
+        if is_within(dst, src):
+            raise NexusValidationError(
+                f"cannot move {src} into itself ({dst})", path=dst, code="move_into_itself"
+            )
+        with self.runtime.db.write() as conn:
+            source = self.access.find(conn, principal, src)
+            _protect_structure(src, "move")
+            _protect_structure(dst, "replace")
+            source_parent = source.parent
+            assert source_parent is not None
+            if not (
+                self.access.can(conn, principal, "can_write", source.entry)
+                and self.access.can(conn, principal, "can_write", source_parent)
+            ):
+                raise denied(src)
+            target = self.access.resolve(conn, dst)
+            if target.exists:
+                if self.access.sees(conn, principal, dst, target.entry):
+                    raise NexusFileExistsError(f"file exists: {dst}", path=dst)
+                raise denied(dst)
+            destination = target.parent
+            if destination is None:
+                raise self.access.hidden(conn, principal, self.access.resolve(conn, parent(dst)))
+            if not self.access.can(conn, principal, "can_write", destination):
+                raise denied(dst)
+            if not destination.is_directory:
+                raise NexusValidationError(
+                    f"not a directory: {parent(dst)}", path=dst, code="not_a_directory"
+                )
+            moved = self.runtime.tree.move(conn, source.entry.id, destination.id, segments(dst)[-1])
+            return file_info(moved, dst)
+
+    def set_restricted(self, principal: Principal, path: str, restricted: bool) -> FileInfo:
+        """Stop (or resume) grants from above at this directory; owners keep access."""
+        path = normalize(path)
+        if not isinstance(restricted, bool):
+            raise NexusValidationError("restricted must be true or false", code="invalid_argument")
+        with self.runtime.db.write() as conn:
+            resolved = self.access.find(conn, principal, path)
+            _protect_structure(path, "restrict")
+            self.access.require(conn, principal, "owner", resolved.entry, path)
+            if not resolved.entry.is_directory:
+                raise NexusValidationError(
+                    f"only directories can be restricted: {path}",
+                    path=path,
+                    code="not_a_directory",
+                )
+            updated = self.runtime.tree.set_restricted(conn, resolved.entry.id, restricted)
+            return file_info(updated, path)

@@ -1,0 +1,241 @@
+"""Grant, revoke, check and list permissions on files."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from nexus.api.models import CheckResult, GrantResult, PermissionRecord, RevokeResult
+from nexus.authz import Relationship, RelationshipFilter, SubjectRef
+from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError
+from nexus.files.access import Access
+from nexus.files.creation import Creator
+from nexus.files.principal import Principal
+from nexus.files.runtime import Runtime, file_ref
+from nexus.files.schema import GRANTABLE_RELATIONS, OBJECT_TYPE_FILE
+from nexus.files.subjects import subject_label, subject_ref
+from nexus.files.timestamps import iso
+from nexus.files.validation import require_text
+from nexus.metadata import DIRECTORY, Entry
+from nexus.paths import normalize
+
+# Relations people see in listings: the file relations plus group membership and management.
+VISIBLE_RELATIONS = (*GRANTABLE_RELATIONS, "member", "manager")
+
+
+def _relation(value: object) -> str:
+    relation = require_text("relation", value)
+    if relation not in GRANTABLE_RELATIONS:
+        raise NexusValidationError(
+            f"unknown relation {relation!r}: use one of {', '.join(GRANTABLE_RELATIONS)}",
+            code="unknown_relation",
+        )
+    return relation
+
+
+def _object_type(value: object) -> str:
+    object_type = require_text("object_type", value)
+    if object_type != OBJECT_TYPE_FILE:
+        raise NexusValidationError(
+            f"unknown object type {object_type!r}: permissions are granted on 'file' objects "
+            "(files and directories); group membership has its own calls",
+            code="unknown_object_type",
+        )
+    return object_type
+
+
+class PermissionOperations:
+    def __init__(self, runtime: Runtime, access: Access, creator: Creator):
+        self.runtime = runtime
+        self.access = access
+        self.creator = creator
+
+    def grant(
+        self,
+        principal: Principal,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> GrantResult:
+        """Grant ``relation`` on a file or directory; granting twice changes nothing.
+
+        A path that does not exist yet is created as a directory (owned by the granter), so
+        the grant has a stable id to hang on, as `nexus rebac grant ... /workspace/shared`
+        in the tutorial expects.
+        """
+        _object_type(object_type)
+        relation = _relation(relation)
+        path = normalize(object_id)
+        now = self.runtime.now()
+        with self.runtime.db.write() as conn:
+            subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+            if subject.id == "*" and relation != "can_read":
+                raise NexusValidationError(
+                    "only can_read may be granted to every user ('*')", code="subject_not_allowed"
+                )
+            resolved = self.access.resolve(conn, path)
+            if resolved.exists:
+                entry = self.access.find(conn, principal, path).entry
+            else:
+                entry = self.creator.create(conn, principal, resolved, DIRECTORY)
+            self._require_owner(conn, principal, entry, path)
+            tuple_ = Relationship(file_ref(entry.id), relation, subject, now, principal.user_id)
+            created = self.runtime.engine.write(conn, tuple_)
+            revision = self.runtime.relationships.revision(conn)
+            record = self._record(tuple_, path)
+        return GrantResult(created=created, relationship=record, revision=revision)
+
+    def revoke(
+        self,
+        principal: Principal,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> RevokeResult:
+        _object_type(object_type)
+        relation = _relation(relation)
+        path = normalize(object_id)
+        with self.runtime.db.write() as conn:
+            subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+            entry = self.access.find(conn, principal, path).entry
+            self._require_owner(conn, principal, entry, path)
+            removed = self.runtime.engine.delete(conn, _exact(entry, relation, subject))
+            if removed == 0:
+                raise NexusFileNotFoundError(
+                    f"no such grant: {subject_type} {subject_id} has no direct {relation} "
+                    f"on {path}",
+                    path=path,
+                    code="relationship_not_found",
+                )
+            revision = self.runtime.relationships.revision(conn)
+        return RevokeResult(deleted=True, revision=revision)
+
+    def check(
+        self,
+        principal: Principal,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> CheckResult:
+        """Whether the subject holds ``relation``. Callers may ask about themselves; about
+        others only on objects they own (admins: anywhere)."""
+        _object_type(object_type)
+        relation = _relation(relation)
+        path = normalize(object_id)
+        asks_about_self = subject_type == "user" and subject_id == principal.user_id
+        with self.runtime.db.read() as conn:
+            subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+            resolved = self.access.resolve(conn, path)
+            visible = resolved.exists and self.access.sees(conn, principal, path, resolved.entry)
+            if not visible:
+                if asks_about_self or principal.is_admin:
+                    return CheckResult(allowed=False)
+                raise self.access.hidden(conn, principal, resolved)
+            entry = resolved.entry
+            if not asks_about_self:
+                self._require_owner(conn, principal, entry, path)
+            if subject.type == "user" and subject.id != "*":
+                user = self.runtime.users.get(conn, subject.id)
+                if user is not None and user.is_admin:
+                    return CheckResult(allowed=True)
+                if user is not None and user.disabled:
+                    return CheckResult(allowed=False)
+            allowed = self.runtime.engine.check(conn, subject, relation, file_ref(entry.id))
+        return CheckResult(allowed=allowed)
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        relation: str | None = None,
+    ) -> list[PermissionRecord]:
+        """Direct grants. On an object: for anyone who can read it. By subject: admins for
+        anyone, others for themselves."""
+        if relation is not None and relation not in VISIBLE_RELATIONS:
+            _relation(relation)
+        with self.runtime.db.read() as conn:
+            query = RelationshipFilter(relation=relation)
+            if object_id is not None:
+                _object_type(object_type or OBJECT_TYPE_FILE)
+                path = normalize(object_id)
+                entry = self.access.find(conn, principal, path).entry
+                query = RelationshipFilter(
+                    object_type=OBJECT_TYPE_FILE, object_id=str(entry.id), relation=relation
+                )
+            elif object_type is not None:
+                _object_type(object_type)
+            if subject_type is not None or subject_id is not None:
+                subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+                query = RelationshipFilter(
+                    object_type=query.object_type,
+                    object_id=query.object_id,
+                    relation=relation,
+                    subject_type=subject.type,
+                    subject_id=subject.id,
+                    subject_relation=subject.relation,
+                )
+            if object_id is None and not principal.is_admin:
+                own = query.subject_type == "user" and query.subject_id == principal.user_id
+                if query.subject_type is None:
+                    query = RelationshipFilter(
+                        relation=relation, subject_type="user", subject_id=principal.user_id
+                    )
+                elif not own:
+                    raise NexusPermissionError(
+                        "only admins may list other users' permissions", code="permission_denied"
+                    )
+            tuples = self.runtime.engine.read(conn, query)
+            paths: dict[str, str] = {}
+            records: list[PermissionRecord] = []
+            for tuple_ in tuples:
+                if tuple_.relation not in VISIBLE_RELATIONS:
+                    continue
+                shown_id = tuple_.object.id
+                if tuple_.object.type == OBJECT_TYPE_FILE:
+                    if shown_id not in paths:
+                        paths[shown_id] = self.runtime.tree.path_of(conn, int(shown_id))
+                    shown_id = paths[shown_id]
+                records.append(self._record(tuple_, shown_id))
+        return records
+
+    def _require_owner(
+        self, conn: Connection, principal: Principal, entry: Entry, path: str
+    ) -> None:
+        if not self.access.can(conn, principal, "owner", entry):
+            raise NexusPermissionError(
+                f"permission denied: only owners of {path} (and admins) may manage its permissions",
+                path=path,
+            )
+
+    @staticmethod
+    def _record(tuple_: Relationship, shown_object_id: str) -> PermissionRecord:
+        subject_type, subject_id = subject_label(tuple_.subject)
+        return PermissionRecord(
+            subject_type=subject_type,
+            subject_id=subject_id,
+            relation=tuple_.relation,
+            object_type=tuple_.object.type,
+            object_id=shown_object_id,
+            granted_by=tuple_.created_by,
+            created=iso(tuple_.created_at),
+        )
+
+
+def _exact(entry: Entry, relation: str, subject: SubjectRef) -> RelationshipFilter:
+    return RelationshipFilter(
+        object_type=OBJECT_TYPE_FILE,
+        object_id=str(entry.id),
+        relation=relation,
+        subject_type=subject.type,
+        subject_id=subject.id,
+        subject_relation=subject.relation,
+    )

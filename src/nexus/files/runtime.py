@@ -1,0 +1,152 @@
+"""Opening a Nexus store: database, migrations, blobs, permission engine and namespaces."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from nexus.authz import (
+    ObjectRef,
+    PermissionEngine,
+    Relationship,
+    RelationshipStore,
+    SubjectRef,
+    VirtualRelation,
+)
+from nexus.authz.dsl import parse_schema
+from nexus.blobs import LocalBlobStore
+from nexus.config import ServerSettings
+from nexus.db.engine import Database, open_engine, open_engine_without_pool
+from nexus.db.migrate import upgrade
+from nexus.files.namespaces import ROOTS, WORKSPACE
+from nexus.files.schema import FILE_SCHEMA, OBJECT_TYPE_FILE
+from nexus.identity import (
+    SYSTEM_USER,
+    GroupStore,
+    KeyStore,
+    SessionStore,
+    UserStore,
+    load_or_create_secret,
+)
+from nexus.metadata import DIRECTORY, TreeStore
+from nexus.paths import name, segments
+
+
+def file_ref(entry_id: int) -> ObjectRef:
+    return ObjectRef(OBJECT_TYPE_FILE, str(entry_id))
+
+
+def user_ref(user_id: str) -> SubjectRef:
+    return SubjectRef("user", user_id)
+
+
+@dataclass
+class Runtime:
+    """Everything the use cases share; one per server process or embedded client."""
+
+    settings: ServerSettings
+    db: Database
+    blobs: LocalBlobStore
+    tree: TreeStore
+    users: UserStore
+    keys: KeyStore
+    groups: GroupStore
+    sessions: SessionStore
+    relationships: RelationshipStore
+    engine: PermissionEngine
+
+    @staticmethod
+    def now() -> float:
+        return time.time()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation]:
+    """The parent edges of files, read from the directory tree instead of stored tuples."""
+
+    def parents(conn: Connection, ids: Sequence[str]) -> Mapping[str, Sequence[SubjectRef]]:
+        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdigit()])
+        return {
+            str(child): [SubjectRef(OBJECT_TYPE_FILE, str(parent_id))]
+            for child, (parent_id, _restricted) in links.items()
+        }
+
+    def inherited_parents(
+        conn: Connection, ids: Sequence[str]
+    ) -> Mapping[str, Sequence[SubjectRef]]:
+        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdigit()])
+        # A restricted directory stops grants from above: it has no parent to inherit from.
+        return {
+            str(child): [SubjectRef(OBJECT_TYPE_FILE, str(parent_id))]
+            for child, (parent_id, restricted) in links.items()
+            if not restricted
+        }
+
+    return {
+        (OBJECT_TYPE_FILE, "parent"): parents,
+        (OBJECT_TYPE_FILE, "inherit_parent"): inherited_parents,
+    }
+
+
+def _ensure_namespaces(runtime: Runtime) -> None:
+    """Create /, /workspace, /sessions and the inbox root, owned by the system (idempotent)."""
+    with runtime.db.write() as conn:
+        now = runtime.now()
+        for path in ROOTS:  # parents come before children
+            chain = runtime.tree.resolve(conn, path)
+            exists = len(chain) == len(segments(path)) + 1
+            directory = chain[-1]
+            if not exists:
+                directory = runtime.tree.create(
+                    conn,
+                    parent_id=chain[-1].id,
+                    name=name(path),
+                    kind=DIRECTORY,
+                    owner=SYSTEM_USER,
+                    now=now,
+                )
+            owned = Relationship(file_ref(directory.id), "owner", user_ref(SYSTEM_USER), now)
+            runtime.engine.write(conn, owned)
+            if path == WORKSPACE:
+                # Any signed-in user may create an entry directly in /workspace (and owns it).
+                anyone = SubjectRef("user", "*")
+                runtime.engine.write(
+                    conn, Relationship(file_ref(directory.id), "can_create", anyone, now)
+                )
+
+
+def open_runtime(settings: ServerSettings) -> Runtime:
+    """Open (creating on first use) the data dir, database and blob store of ``settings``."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    migration_engine = open_engine_without_pool(url)
+    try:
+        upgrade(migration_engine)
+    finally:
+        migration_engine.dispose()
+    tree = TreeStore()
+    relationships = RelationshipStore()
+    engine = PermissionEngine(
+        relationships,
+        parse_schema(FILE_SCHEMA),
+        virtual_relations=_tree_relations(tree),
+    )
+    runtime = Runtime(
+        settings=settings,
+        db=Database(open_engine(url)),
+        blobs=LocalBlobStore(settings.blob_dir),
+        tree=tree,
+        users=UserStore(),
+        keys=KeyStore(load_or_create_secret(settings.secret_file)),
+        groups=GroupStore(),
+        sessions=SessionStore(),
+        relationships=relationships,
+        engine=engine,
+    )
+    _ensure_namespaces(runtime)
+    return runtime

@@ -1,0 +1,40 @@
+"""The one entry point of the use cases, shared by the HTTP server and the embedded client."""
+
+from __future__ import annotations
+
+from nexus.api.models import WhoAmI
+from nexus.config import ServerSettings
+from nexus.files.access import Access
+from nexus.files.admin_ops import AdminOperations
+from nexus.files.auth import Authenticator
+from nexus.files.creation import Creator
+from nexus.files.file_ops import FileOperations
+from nexus.files.group_ops import GroupOperations
+from nexus.files.permission_ops import PermissionOperations
+from nexus.files.principal import Principal
+from nexus.files.runtime import Runtime, open_runtime
+from nexus.files.session_ops import SessionOperations
+
+
+class NexusService:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        access = Access(runtime)
+        creator = Creator(runtime, access)
+        self.auth = Authenticator(runtime)
+        self.files = FileOperations(runtime, access, creator)
+        self.permissions = PermissionOperations(runtime, access, creator)
+        self.groups = GroupOperations(runtime)
+        self.sessions = SessionOperations(runtime)
+        self.admin = AdminOperations(runtime, self.sessions)
+
+    @staticmethod
+    def whoami(principal: Principal) -> WhoAmI:
+        return WhoAmI(user_id=principal.user_id, is_admin=principal.is_admin)
+
+    def close(self) -> None:
+        self.runtime.close()
+
+
+def open_service(settings: ServerSettings) -> NexusService:
+    return NexusService(open_runtime(settings))

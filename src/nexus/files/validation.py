@@ -1,0 +1,27 @@
+"""Argument checks shared by the use cases (the same errors for HTTP and embedded callers)."""
+
+from __future__ import annotations
+
+from nexus.errors import NexusValidationError
+
+# Ten years: longer lifetimes are almost surely a unit mistake.
+MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
+
+
+def require_text(field: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise NexusValidationError(f"{field} must be a non-empty string", code=f"invalid_{field}")
+    return value
+
+
+def optional_ttl(field: str, value: object) -> int | None:
+    """A lifetime in seconds: None, or a whole number from 1 to ten years."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NexusValidationError(f"{field} must be a whole number of seconds", code="invalid_ttl")
+    if not 1 <= value <= MAX_TTL_SECONDS:
+        raise NexusValidationError(
+            f"{field} must be between 1 and {MAX_TTL_SECONDS} seconds", code="invalid_ttl"
+        )
+    return value
