@@ -48,6 +48,8 @@ DEFAULT_CACHE_OBJECTS = 100_000
 
 _INFINITY = 1 << 30
 _T = TypeVar("_T")
+# (granted: True/False/None = undetermined by a cycle, lowest cut stack position)
+_Result = tuple[bool | None, int]
 
 
 class DepthExceededError(NexusValidationError):
@@ -126,9 +128,9 @@ class _Context:
     # (object, virtual relation) -> subjects.
     virtual: dict[tuple[ObjectRef, str], Sequence[SubjectRef]] = field(default_factory=dict)
     # (object, relation) -> result, for results that did not depend on a cut cycle.
-    memo: dict[tuple[ObjectRef, str], bool] = field(default_factory=dict)
+    memo: dict[tuple[ObjectRef, str], bool | None] = field(default_factory=dict)
     # Results that depended on a cut cycle: valid only within one top-level evaluation.
-    root_memo: dict[tuple[ObjectRef, str], bool] = field(default_factory=dict)
+    root_memo: dict[tuple[ObjectRef, str], bool | None] = field(default_factory=dict)
     # (object, relation) being evaluated -> its position on the stack.
     stack: dict[tuple[ObjectRef, str], int] = field(default_factory=dict)
 
@@ -381,10 +383,14 @@ class PermissionEngine:
 
     def _evaluate(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
         result, _low = self._check(ctx, obj, relation)
-        return result
+        return result is True  # undetermined (a cycle) never grants
 
-    def _check(self, ctx: _Context, obj: ObjectRef, relation: str) -> tuple[bool, int]:
-        """(granted, lowest stack position of a cut cycle this result depended on)."""
+    def _check(self, ctx: _Context, obj: ObjectRef, relation: str) -> _Result:
+        """(granted, lowest stack position of a cut cycle this result depended on).
+
+        "granted" is three-valued as in OpenFGA: None means "undetermined, it depends on a
+        cycle". Treating a cycle as plain False would let ``x but not (cycle)`` grant.
+        """
         key = (obj, relation)
         if key in ctx.memo:
             return ctx.memo[key], _INFINITY
@@ -392,7 +398,7 @@ class PermissionEngine:
             return ctx.root_memo[key], _INFINITY
         position = ctx.stack.get(key)
         if position is not None:
-            return False, position  # a cycle: not granted along this path
+            return None, position  # a cycle
         rewrite = self.schema.rewrite(obj.type, relation)
         if rewrite is None:
             return False, _INFINITY  # e.g. 'x from parent' where this parent type lacks x
@@ -411,12 +417,12 @@ class PermissionEngine:
             # Independent of anything still on the stack: valid for the whole call.
             ctx.memo[key] = result
             return result, _INFINITY
+        # Depends on a cycle cut above us: reusable only within this top-level evaluation
+        # (that keeps each evaluation linear, like a visited set in a graph search).
         ctx.root_memo[key] = result
         return result, low
 
-    def _rewrite(
-        self, ctx: _Context, obj: ObjectRef, relation: str, rewrite: Rewrite
-    ) -> tuple[bool, int]:
+    def _rewrite(self, ctx: _Context, obj: ObjectRef, relation: str, rewrite: Rewrite) -> _Result:
         if isinstance(rewrite, DirectTypes):
             return self._check_direct(ctx, obj, relation)
         if isinstance(rewrite, ComputedUserset):
@@ -427,19 +433,26 @@ class PermissionEngine:
             return _any(rewrite.children, lambda c: self._rewrite(ctx, obj, relation, c))
         if isinstance(rewrite, Intersection):
             low = _INFINITY
+            undetermined = False
             for child in rewrite.children:
                 result, child_low = self._rewrite(ctx, obj, relation, child)
                 low = min(low, child_low)
-                if not result:
+                if result is False:
                     return False, low
-            return True, low
+                undetermined = undetermined or result is None
+            return (None if undetermined else True), low
         base, low = self._rewrite(ctx, obj, relation, rewrite.base)
-        if not base:
+        if base is False:
             return False, low
         subtract, sub_low = self._rewrite(ctx, obj, relation, rewrite.subtract)
-        return not subtract, min(low, sub_low)
+        low = min(low, sub_low)
+        if subtract is True:
+            return False, low
+        if base is None or subtract is None:
+            return None, low
+        return True, low
 
-    def _check_direct(self, ctx: _Context, obj: ObjectRef, relation: str) -> tuple[bool, int]:
+    def _check_direct(self, ctx: _Context, obj: ObjectRef, relation: str) -> _Result:
         subject = ctx.subject
         usersets: list[SubjectRef] = []
         for candidate in self._direct_subjects(ctx, obj, relation):
@@ -453,9 +466,7 @@ class PermissionEngine:
                 usersets.append(candidate)
         return _any(usersets, lambda u: self._check(ctx, u.object, u.relation))
 
-    def _check_tupleset(
-        self, ctx: _Context, obj: ObjectRef, rewrite: TupleToUserset
-    ) -> tuple[bool, int]:
+    def _check_tupleset(self, ctx: _Context, obj: ObjectRef, rewrite: TupleToUserset) -> _Result:
         targets = [
             s.object
             for s in self._direct_subjects(ctx, obj, rewrite.tupleset)
@@ -464,10 +475,11 @@ class PermissionEngine:
         return _any(targets, lambda t: self._check(ctx, t, rewrite.computed))
 
 
-def _any(items: Iterable[_T], branch: Callable[[_T], tuple[bool, int]]) -> tuple[bool, int]:
+def _any(items: Iterable[_T], branch: Callable[[_T], _Result]) -> _Result:
     """Union semantics: one granting branch suffices, even if another hit the depth bound
     (the bound is only reported when it could have changed the answer)."""
     low = _INFINITY
+    undetermined = False
     error: DepthExceededError | None = None
     for item in items:
         try:
@@ -476,8 +488,9 @@ def _any(items: Iterable[_T], branch: Callable[[_T], tuple[bool, int]]) -> tuple
             error = exc
             continue
         low = min(low, branch_low)
-        if result:
+        if result is True:
             return True, low
+        undetermined = undetermined or result is None
     if error is not None:
         raise error
-    return False, low
+    return (None if undetermined else False), low
