@@ -23,7 +23,7 @@ class Entry:
     blob_hash: str | None
     created_at: float
     modified_at: float
-    created_by: str
+    owner: str
 
     @property
     def is_directory(self) -> bool:
@@ -42,7 +42,7 @@ class Entry:
             blob_hash=row.blob_hash,
             created_at=float(row.created_at),
             modified_at=float(row.modified_at),
-            created_by=row.created_by,
+            owner=row.owner,
         )
 
 

@@ -33,7 +33,7 @@ class TreeStore:
                 blob_hash=None,
                 created_at=0.0,
                 modified_at=0.0,
-                created_by="system",
+                owner="system",
             )
             .returning(entries.c.id)
         )
@@ -109,7 +109,7 @@ class TreeStore:
         parent_id: int,
         name: str,
         kind: str,
-        created_by: str,
+        owner: str,
         now: float,
     ) -> Entry:
         if kind not in (FILE, DIRECTORY):
@@ -128,7 +128,7 @@ class TreeStore:
                         blob_hash=None,
                         created_at=now,
                         modified_at=now,
-                        created_by=created_by,
+                        owner=owner,
                     )
                     .returning(entries.c.id)
                 )

@@ -1,0 +1,277 @@
+"""EmbeddedClient: NexusClient over an in-process NexusService."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from nexus.client import arguments as check
+from nexus.client.interface import Data, NexusClient, Record
+from nexus.config import DEFAULT_DATA_DIR, ClientSettings, ServerSettings
+from nexus.errors import NexusError
+from nexus.files import SYSTEM, NexusService, Principal, open_service
+
+
+def _dump(model: BaseModel) -> Record:
+    return model.model_dump()
+
+
+def _dump_all(models: list[Any]) -> list[Record]:
+    return [model.model_dump() for model in models]
+
+
+class EmbeddedClient(NexusClient):
+    """Acts as the key's user when given an API key, else as the local ``system`` admin."""
+
+    def __init__(self, service: NexusService, principal: Principal, *, owns_service: bool):
+        self._service = service
+        self._principal = principal
+        self._owns_service = owns_service
+        self._closed = False
+
+    @property
+    def _svc(self) -> NexusService:
+        if self._closed:
+            raise NexusError("this Nexus client is closed")
+        return self._service
+
+    def close(self) -> None:
+        if not self._closed and self._owns_service:
+            self._service.close()
+        self._closed = True
+
+    def __repr__(self) -> str:
+        return f"EmbeddedClient(data_dir={str(self._service.runtime.settings.data_dir)!r})"
+
+    # --- files --------------------------------------------------------------------------
+
+    def mkdir(self, path: str, parents: bool = True, exist_ok: bool = True) -> Record:
+        return _dump(
+            self._svc.files.mkdir(
+                self._principal,
+                check.path(path),
+                check.boolean(parents, "parents"),
+                check.boolean(exist_ok, "exist_ok"),
+            )
+        )
+
+    def write(
+        self,
+        path: str,
+        data: Data,
+        *,
+        if_version: int | None = None,
+        if_none_match: bool = False,
+    ) -> Record:
+        info = self._svc.files.write(
+            self._principal,
+            check.path(path),
+            check.data(data),
+            if_version=check.optional_integer(if_version, "if_version", minimum=0),
+            if_none_match=check.boolean(if_none_match, "if_none_match"),
+        )
+        return _dump(info)
+
+    def read(self, path: str, *, version: int | None = None) -> bytes:
+        wanted = check.optional_integer(version, "version", minimum=1)
+        content, _info = self._svc.files.read(self._principal, check.path(path), wanted)
+        return content
+
+    def read_with_metadata(self, path: str) -> Record:
+        content, info = self._svc.files.read(self._principal, check.path(path))
+        return {"content": content, "metadata": _dump(info)}
+
+    def exists(self, path: str) -> bool:
+        return self._svc.files.exists(self._principal, check.path(path))
+
+    def stat(self, path: str) -> Record:
+        return _dump(self._svc.files.stat(self._principal, check.path(path)))
+
+    def delete(self, path: str, *, recursive: bool = False) -> None:
+        self._svc.files.delete(
+            self._principal, check.path(path), check.boolean(recursive, "recursive")
+        )
+
+    def append(self, path: str, data: Data) -> Record:
+        return _dump(self._svc.files.append(self._principal, check.path(path), check.data(data)))
+
+    def list_files(self, path: str = "/", recursive: bool = False) -> list[Record]:
+        entries = self._svc.files.list(
+            self._principal, check.path(path), check.boolean(recursive, "recursive")
+        )
+        return _dump_all(entries)
+
+    def move(self, src: str, dst: str) -> Record:
+        return _dump(
+            self._svc.files.move(self._principal, check.path(src, "src"), check.path(dst, "dst"))
+        )
+
+    def set_restricted(self, path: str, restricted: bool = True) -> Record:
+        return _dump(
+            self._svc.files.set_restricted(
+                self._principal, check.path(path), check.boolean(restricted, "restricted")
+            )
+        )
+
+    # --- permissions --------------------------------------------------------------------
+
+    def grant_permission(
+        self, subject_type: str, subject_id: str, object_type: str, object_id: str, relation: str
+    ) -> Record:
+        request = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return _dump(self._svc.permissions.grant(self._principal, **request))
+
+    def revoke_permission(
+        self, subject_type: str, subject_id: str, object_type: str, object_id: str, relation: str
+    ) -> Record:
+        request = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return _dump(self._svc.permissions.revoke(self._principal, **request))
+
+    def check_permission(
+        self, subject_type: str, subject_id: str, object_type: str, object_id: str, relation: str
+    ) -> bool:
+        request = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return self._svc.permissions.check(self._principal, **request).allowed
+
+    def list_permissions(
+        self,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        relation: str | None = None,
+    ) -> list[Record]:
+        found = self._svc.permissions.list(
+            self._principal,
+            object_type=check.optional_text(object_type, "object_type"),
+            object_id=check.optional_text(object_id, "object_id"),
+            subject_type=check.optional_text(subject_type, "subject_type"),
+            subject_id=check.optional_text(subject_id, "subject_id"),
+            relation=check.optional_text(relation, "relation"),
+        )
+        return _dump_all(found)
+
+    # --- groups -------------------------------------------------------------------------
+
+    def create_group(self, name: str, description: str = "") -> Record:
+        return _dump(
+            self._svc.groups.create(
+                self._principal,
+                check.text(name, "name"),
+                check.text(description, "description", allow_empty=True),
+            )
+        )
+
+    def get_group(self, name: str) -> Record:
+        return _dump(self._svc.groups.get(self._principal, check.text(name, "group")))
+
+    def delete_group(self, name: str) -> None:
+        self._svc.groups.delete(self._principal, check.text(name, "group"))
+
+    def list_groups(self) -> list[Record]:
+        return _dump_all(self._svc.groups.list(self._principal))
+
+    def add_user_to_group(self, user_id: str, group: str) -> Record:
+        user, name = check.text(user_id, "user_id"), check.text(group, "group")
+        return _dump(self._svc.groups.add_user(self._principal, user, name))
+
+    def remove_user_from_group(self, user_id: str, group: str) -> Record:
+        user, name = check.text(user_id, "user_id"), check.text(group, "group")
+        return _dump(self._svc.groups.remove_user(self._principal, user, name))
+
+    def add_group_to_group(self, member_group: str, group: str) -> Record:
+        member, name = check.text(member_group, "member_group"), check.text(group, "group")
+        return _dump(self._svc.groups.add_group(self._principal, member, name))
+
+    def remove_group_from_group(self, member_group: str, group: str) -> Record:
+        member, name = check.text(member_group, "member_group"), check.text(group, "group")
+        return _dump(self._svc.groups.remove_group(self._principal, member, name))
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def create_session(
+        self, name: str, description: str | None = None, ttl: int | None = None
+    ) -> Record:
+        return _dump(
+            self._svc.sessions.create(
+                self._principal,
+                check.text(name, "name"),
+                check.optional_text(description, "description", allow_empty=True),
+                check.optional_integer(ttl, "ttl", minimum=1),
+            )
+        )
+
+    def list_sessions(self, all_users: bool = False) -> list[Record]:
+        return _dump_all(
+            self._svc.sessions.list(self._principal, check.boolean(all_users, "all_users"))
+        )
+
+    def delete_session(self, session_id: str) -> None:
+        self._svc.sessions.delete(self._principal, check.text(session_id, "session_id"))
+
+    # --- identity and admin -------------------------------------------------------------
+
+    def whoami(self) -> Record:
+        return _dump(self._svc.whoami(self._principal))
+
+    def create_user(self, user_id: str, name: str, email: str, admin: bool = False) -> Record:
+        return _dump(
+            self._svc.admin.create_user(
+                self._principal,
+                check.text(user_id, "user_id"),
+                check.text(name, "name"),
+                check.text(email, "email"),
+                check.boolean(admin, "admin"),
+            )
+        )
+
+    def list_users(self) -> list[Record]:
+        return _dump_all(self._svc.admin.list_users(self._principal))
+
+    def update_user(
+        self, user_id: str, *, disabled: bool | None = None, admin: bool | None = None
+    ) -> Record:
+        return _dump(
+            self._svc.admin.update_user(
+                self._principal,
+                check.text(user_id, "user_id"),
+                disabled=check.optional_boolean(disabled, "disabled"),
+                admin=check.optional_boolean(admin, "admin"),
+            )
+        )
+
+    def delete_user(self, user_id: str) -> None:
+        self._svc.admin.delete_user(self._principal, check.text(user_id, "user_id"))
+
+    def create_api_key(
+        self, user_id: str, description: str = "", expires_in: int | None = None
+    ) -> Record:
+        return _dump(
+            self._svc.admin.create_api_key(
+                self._principal,
+                check.text(user_id, "user_id"),
+                check.text(description, "description", allow_empty=True),
+                check.optional_integer(expires_in, "expires_in", minimum=1),
+            )
+        )
+
+    def list_api_keys(self, user_id: str | None = None) -> list[Record]:
+        wanted = check.optional_text(user_id, "user_id")
+        return _dump_all(self._svc.admin.list_api_keys(self._principal, wanted))
+
+    def revoke_api_key(self, key_id: str) -> Record:
+        return _dump(self._svc.admin.revoke_api_key(self._principal, check.text(key_id, "key_id")))
+
+
+def open_embedded(settings: ClientSettings) -> EmbeddedClient:
+    """Open the store in ``settings.data_dir`` (default ./nexus-data) in this process."""
+    data_dir = settings.data_dir or Path(DEFAULT_DATA_DIR)
+    service = open_service(ServerSettings.from_env(data_dir=data_dir))
+    try:
+        principal = service.auth.authenticate(settings.api_key) if settings.api_key else SYSTEM
+    except BaseException:
+        service.close()
+        raise
+    return EmbeddedClient(service, principal, owns_service=True)

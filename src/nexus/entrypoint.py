@@ -1,0 +1,16 @@
+"""The `nexus` console script: the client CLI plus `nexus serve` from the server package.
+
+Assembled here, outside both packages, so the CLI never imports server-side code.
+"""
+
+from __future__ import annotations
+
+from nexus.cli.main import cli
+from nexus.cli.main import main as cli_main
+from nexus.server.command import serve
+
+cli.add_command(serve)
+
+
+def main() -> None:
+    cli_main()

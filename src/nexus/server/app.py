@@ -1,0 +1,42 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from nexus.api.models import API_PREFIX, ErrorBody, Health
+from nexus.files import NexusService
+from nexus.server import (
+    routes_admin,
+    routes_files,
+    routes_groups,
+    routes_permissions,
+    routes_sessions,
+)
+from nexus.server.errors import install_error_handlers
+from nexus.version import __version__
+
+_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 412, 413, 423)}
+
+
+def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
+    """The HTTP API over ``service``; ``local_admin`` marks the app of the admin socket."""
+    app = FastAPI(
+        title="Nexus",
+        version=__version__,
+        description="Multi-user file server with relationship-based permissions.",
+        responses=_ERRORS,  # type: ignore[arg-type]
+    )
+    app.state.service = service
+    app.state.local_admin = local_admin
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"])
+    def health() -> Health:
+        return Health(status="ok", version=__version__)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (routes_files, routes_permissions, routes_groups, routes_sessions, routes_admin):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,53 @@
+"""The one error mapper: every failure becomes a status code and ``{"error": {...}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nexus.api.models import ErrorBody, ErrorDetail
+from nexus.errors import NexusError
+
+log = logging.getLogger("nexus.server")
+
+_STATUS_CODES = {404: "not_found", 405: "invalid_argument", 413: "payload_too_large"}
+
+
+def error_response(
+    status: int, code: str, reason: str, message: str, path: str | None = None
+) -> JSONResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, reason=reason, message=message, path=path))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _describe(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(item) for item in error.get("loc", ()) if item != "body")
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", ""))
+    return "invalid request: " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NexusError)
+    async def _nexus_error(_request: Request, exc: NexusError) -> JSONResponse:
+        return error_response(exc.http_status, exc.code, exc.detail_code, exc.message, exc.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, "invalid_argument", "invalid_request", _describe(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, "http_error", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal", "internal", "internal server error")

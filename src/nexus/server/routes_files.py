@@ -1,0 +1,132 @@
+"""File routes. Content travels as raw bytes; everything else as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from nexus.api.models import (
+    Deleted,
+    Exists,
+    FileInfo,
+    FileList,
+    MkdirRequest,
+    MoveRequest,
+    RestrictRequest,
+)
+from nexus.errors import NexusPayloadTooLargeError
+from nexus.server.dependencies import Caller, Service
+
+router = APIRouter(prefix="/files", tags=["files"])
+
+PathParam = Annotated[str, Query(description="Absolute Nexus path, e.g. /workspace/a.txt")]
+RAW_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is over ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise NexusPayloadTooLargeError(f"body of {declared} bytes is over the limit of {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise NexusPayloadTooLargeError(f"body is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.get(
+    "/content",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def read_content(
+    service: Service,
+    caller: Caller,
+    path: PathParam,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    content, info = service.files.read(caller, path, version)
+    headers = {
+        "ETag": f'"{info.etag}"' if info.etag else '""',
+        "X-Nexus-Version": str(info.version),
+        "X-Nexus-Owner": info.owner or "",
+        "X-Nexus-Modified": info.modified,
+    }
+    return Response(content=content, media_type="application/octet-stream", headers=headers)
+
+
+@router.put("/content", openapi_extra=RAW_BODY)
+async def write_content(
+    request: Request,
+    service: Service,
+    caller: Caller,
+    path: PathParam,
+    if_version: Annotated[int | None, Query(ge=0)] = None,
+    if_none_match: bool = False,
+) -> FileInfo:
+    data = await _read_body(request, service.runtime.settings.max_file_bytes)
+    return await run_in_threadpool(
+        service.files.write,
+        caller,
+        path,
+        data,
+        if_version=if_version,
+        if_none_match=if_none_match,
+    )
+
+
+@router.post("/append", openapi_extra=RAW_BODY)
+async def append_content(
+    request: Request, service: Service, caller: Caller, path: PathParam
+) -> FileInfo:
+    data = await _read_body(request, service.runtime.settings.max_file_bytes)
+    return await run_in_threadpool(service.files.append, caller, path, data)
+
+
+@router.get("/stat")
+def stat(service: Service, caller: Caller, path: PathParam) -> FileInfo:
+    return service.files.stat(caller, path)
+
+
+@router.get("/exists")
+def exists(service: Service, caller: Caller, path: PathParam) -> Exists:
+    return Exists(exists=service.files.exists(caller, path))
+
+
+@router.get("/list")
+def list_files(
+    service: Service, caller: Caller, path: PathParam, recursive: bool = False
+) -> FileList:
+    return FileList(entries=service.files.list(caller, path, recursive))
+
+
+@router.post("/mkdir")
+def mkdir(service: Service, caller: Caller, body: MkdirRequest) -> FileInfo:
+    return service.files.mkdir(caller, body.path, body.parents, body.exist_ok)
+
+
+@router.delete("")
+def delete(service: Service, caller: Caller, path: PathParam, recursive: bool = False) -> Deleted:
+    service.files.delete(caller, path, recursive)
+    return Deleted(path=path)
+
+
+@router.post("/move")
+def move(service: Service, caller: Caller, body: MoveRequest) -> FileInfo:
+    return service.files.move(caller, body.src, body.dst)
+
+
+@router.post("/restrict")
+def restrict(service: Service, caller: Caller, body: RestrictRequest) -> FileInfo:
+    return service.files.set_restricted(caller, body.path, body.restricted)

@@ -1,0 +1,52 @@
+"""Group routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from nexus.api.models import Deleted, GroupCreate, GroupInfo, GroupList, GroupMemberRequest
+from nexus.errors import NexusValidationError
+from nexus.server.dependencies import Caller, Service
+
+router = APIRouter(prefix="/groups", tags=["groups"])
+
+
+@router.post("")
+def create_group(service: Service, caller: Caller, body: GroupCreate) -> GroupInfo:
+    return service.groups.create(caller, body.name, body.description)
+
+
+@router.get("")
+def list_groups(service: Service, caller: Caller) -> GroupList:
+    return GroupList(groups=service.groups.list(caller))
+
+
+@router.get("/{name}")
+def get_group(service: Service, caller: Caller, name: str) -> GroupInfo:
+    return service.groups.get(caller, name)
+
+
+@router.delete("/{name}")
+def delete_group(service: Service, caller: Caller, name: str) -> Deleted:
+    service.groups.delete(caller, name)
+    return Deleted(path=name)
+
+
+@router.post("/{name}/members")
+def add_member(service: Service, caller: Caller, name: str, body: GroupMemberRequest) -> GroupInfo:
+    if body.subject_type == "group":
+        return service.groups.add_group(caller, body.subject_id, name)
+    return service.groups.add_user(caller, body.subject_id, name)
+
+
+@router.delete("/{name}/members/{subject_type}/{subject_id}")
+def remove_member(
+    service: Service, caller: Caller, name: str, subject_type: str, subject_id: str
+) -> GroupInfo:
+    if subject_type == "group":
+        return service.groups.remove_group(caller, subject_id, name)
+    if subject_type == "user":
+        return service.groups.remove_user(caller, subject_id, name)
+    raise NexusValidationError(
+        f"unknown subject type {subject_type!r}: use user or group", code="unknown_subject_type"
+    )
