@@ -57,7 +57,7 @@ def engine(store: RelationshipStore) -> PermissionEngine:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from authz.test_authz_conformance import STATS
+    from tests.authz.test_authz_conformance import STATS
 
     if STATS:
         terminalreporter.section("OpenFGA conformance (check assertions)")

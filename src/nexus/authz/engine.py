@@ -129,8 +129,10 @@ class _Context:
     virtual: dict[tuple[ObjectRef, str], Sequence[SubjectRef]] = field(default_factory=dict)
     # (object, relation) -> result, for results that did not depend on a cut cycle.
     memo: dict[tuple[ObjectRef, str], bool | None] = field(default_factory=dict)
-    # Results that depended on a cut cycle: valid only within one top-level evaluation.
-    root_memo: dict[tuple[ObjectRef, str], bool | None] = field(default_factory=dict)
+    # Results that depended on a cycle cut at a stack position still being evaluated:
+    # reusable only until that position completes (then its value is known, and they
+    # were computed assuming it undetermined). Keyed by that position.
+    provisional: dict[int, dict[tuple[ObjectRef, str], bool | None]] = field(default_factory=dict)
     # (object, relation) being evaluated -> its position on the stack.
     stack: dict[tuple[ObjectRef, str], int] = field(default_factory=dict)
 
@@ -199,7 +201,6 @@ class PermissionEngine:
         results: dict[ObjectRef, bool] = {}
         for obj in objects:
             if obj not in results:
-                ctx.root_memo.clear()
                 results[obj] = self._evaluate(ctx, obj, relation)
         return results
 
@@ -394,8 +395,9 @@ class PermissionEngine:
         key = (obj, relation)
         if key in ctx.memo:
             return ctx.memo[key], _INFINITY
-        if key in ctx.root_memo:
-            return ctx.root_memo[key], _INFINITY
+        for low, entries in ctx.provisional.items():
+            if key in entries:
+                return entries[key], low
         position = ctx.stack.get(key)
         if position is not None:
             return None, position  # a cycle
@@ -413,13 +415,16 @@ class PermissionEngine:
             result, low = self._rewrite(ctx, obj, relation, rewrite)
         finally:
             del ctx.stack[key]
+            # Whatever assumed this node undetermined is stale now that it is decided.
+            for level in [level for level in ctx.provisional if level >= position]:
+                del ctx.provisional[level]
         if low >= position:
             # Independent of anything still on the stack: valid for the whole call.
             ctx.memo[key] = result
             return result, _INFINITY
-        # Depends on a cycle cut above us: reusable only within this top-level evaluation
-        # (that keeps each evaluation linear, like a visited set in a graph search).
-        ctx.root_memo[key] = result
+        # Depends on a cycle cut above us: reuse it while that node is still being
+        # evaluated (like a visited set, this keeps a cycle from being walked again).
+        ctx.provisional.setdefault(low, {})[key] = result
         return result, low
 
     def _rewrite(self, ctx: _Context, obj: ObjectRef, relation: str, rewrite: Rewrite) -> _Result:

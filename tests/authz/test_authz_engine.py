@@ -1,0 +1,483 @@
+"""PermissionEngine semantics, validation, caching and batching on a real SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, event
+
+from nexus.authz import (
+    ObjectRef,
+    PermissionEngine,
+    Relationship,
+    RelationshipFilter,
+    RelationshipStore,
+    SubjectRef,
+    parse_schema,
+)
+from nexus.db.engine import Database, open_engine
+from nexus.errors import NexusValidationError
+
+from .conftest import FILE_SCHEMA
+
+U = SubjectRef
+
+
+def user(name: str) -> SubjectRef:
+    return SubjectRef("user", name)
+
+
+def folder(name: str) -> ObjectRef:
+    return ObjectRef("folder", name)
+
+
+def group(name: str) -> ObjectRef:
+    return ObjectRef("group", name)
+
+
+def members(name: str) -> SubjectRef:
+    return SubjectRef("group", name, "member")
+
+
+def grant(
+    db: Database, engine: PermissionEngine, *tuples: tuple[ObjectRef, str, SubjectRef]
+) -> None:
+    with db.write() as conn:
+        for obj, relation, subject in tuples:
+            engine.grant(conn, obj, relation, subject)
+
+
+def check(
+    db: Database, engine: PermissionEngine, subject: SubjectRef, rel: str, obj: ObjectRef
+) -> bool:
+    with db.read() as conn:
+        return engine.check(conn, subject, rel, obj)
+
+
+@contextmanager
+def count_queries(db: Database) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+# --- rewrite semantics -------------------------------------------------------------------
+
+
+def test_direct_computed_and_tuple_to_userset(db: Database, engine: PermissionEngine) -> None:
+    grant(
+        db,
+        engine,
+        (folder("a"), "parent", U("folder", "root")),
+        (folder("root"), "owner", user("olga")),
+        (folder("a"), "viewer", user("vic")),
+    )
+    # owner -> editor -> viewer, inherited from the parent.
+    assert check(db, engine, user("olga"), "viewer", folder("a"))
+    assert check(db, engine, user("olga"), "editor", folder("a"))
+    assert not check(db, engine, user("olga"), "owner", folder("a"))
+    assert check(db, engine, user("vic"), "viewer", folder("a"))
+    assert not check(db, engine, user("vic"), "editor", folder("a"))
+    assert not check(db, engine, user("vic"), "viewer", folder("root"))
+    assert not check(db, engine, user("nobody"), "viewer", folder("a"))
+
+
+def test_intersection_and_exclusion(db: Database, engine: PermissionEngine) -> None:
+    grant(
+        db,
+        engine,
+        (folder("a"), "owner", user("olga")),
+        (folder("a"), "editor", user("ed")),
+        (folder("a"), "viewer", user("bad")),
+        (folder("a"), "banned", user("bad")),
+    )
+    assert check(db, engine, user("olga"), "can_admin", folder("a"))  # owner and editor
+    assert not check(db, engine, user("ed"), "can_admin", folder("a"))
+    assert check(db, engine, user("ed"), "can_read", folder("a"))
+    assert not check(db, engine, user("bad"), "can_read", folder("a"))
+    assert check(db, engine, user("bad"), "viewer", folder("a"))
+
+
+def test_wildcard_matches_every_user_but_not_usersets(
+    db: Database, engine: PermissionEngine
+) -> None:
+    grant(db, engine, (folder("pub"), "viewer", U("user", "*")))
+    assert check(db, engine, user("anyone"), "viewer", folder("pub"))
+    assert check(db, engine, U("user", "*"), "viewer", folder("pub"))
+    assert not check(db, engine, members("dev"), "viewer", folder("pub"))
+    assert not check(db, engine, user("anyone"), "editor", folder("pub"))
+
+
+def test_nested_groups(db: Database, engine: PermissionEngine) -> None:
+    grant(
+        db,
+        engine,
+        (folder("a"), "viewer", members("all")),
+        (group("all"), "member", members("eng")),
+        (group("eng"), "member", members("backend")),
+        (group("backend"), "member", user("bob")),
+    )
+    assert check(db, engine, user("bob"), "viewer", folder("a"))
+    assert check(db, engine, members("backend"), "viewer", folder("a"))
+    assert not check(db, engine, user("eve"), "viewer", folder("a"))
+    with db.write() as conn:
+        engine.revoke(conn, group("eng"), "member", members("backend"))
+    assert not check(db, engine, user("bob"), "viewer", folder("a"))
+
+
+def test_group_cycle_terminates_and_never_grants(db: Database, engine: PermissionEngine) -> None:
+    grant(
+        db,
+        engine,
+        (group("a"), "member", members("b")),
+        (group("b"), "member", members("a")),
+        (folder("x"), "viewer", members("a")),
+    )
+    assert not check(db, engine, user("bob"), "viewer", folder("x"))
+    grant(db, engine, (group("b"), "member", user("bob")))
+    assert check(db, engine, user("bob"), "viewer", folder("x"))
+    assert check(db, engine, user("bob"), "member", group("a"))
+
+
+def test_parent_loop_terminates(db: Database, engine: PermissionEngine) -> None:
+    grant(
+        db,
+        engine,
+        (folder("a"), "parent", U("folder", "b")),
+        (folder("b"), "parent", U("folder", "a")),
+    )
+    with db.read() as conn:
+        result = engine.check_many(conn, user("bob"), "can_read", [folder("a"), folder("b")])
+    assert result == {folder("a"): False, folder("b"): False}
+    grant(db, engine, (folder("b"), "viewer", user("bob")))
+    # Whatever order the loop is entered in, both see the grant (no stale cycle results).
+    with db.read() as conn:
+        result = engine.check_many(conn, user("bob"), "can_read", [folder("a"), folder("b")])
+    assert result == {folder("a"): True, folder("b"): True}
+
+
+def test_cycle_under_exclusion_never_grants(db: Database, store: RelationshipStore) -> None:
+    engine = PermissionEngine(
+        store,
+        parse_schema(
+            """model
+  schema 1.1
+type user
+type doc
+  relations
+    define restricted: [user, doc#viewer]
+    define viewer: [user] but not restricted
+"""
+        ),
+    )
+    grant(
+        db,
+        engine,
+        (ObjectRef("doc", "1"), "viewer", user("jon")),
+        (ObjectRef("doc", "1"), "restricted", SubjectRef("doc", "1", "viewer")),
+    )
+    assert not check(db, engine, user("jon"), "viewer", ObjectRef("doc", "1"))
+
+
+def test_depth_bound_raises(db: Database, store: RelationshipStore) -> None:
+    engine = PermissionEngine(store, parse_schema(FILE_SCHEMA), max_depth=10)
+    chain = [(group(f"g{i}"), "member", members(f"g{i + 1}")) for i in range(12)]
+    grant(db, engine, *chain, (group("g12"), "member", user("deep")))
+    with pytest.raises(NexusValidationError) as caught:
+        check(db, engine, user("deep"), "member", group("g0"))
+    assert caught.value.detail_code == "depth_exceeded"
+    # Within the bound the same chain works.
+    assert check(db, engine, user("deep"), "member", group("g5"))
+
+
+def test_expired_tuples_are_ignored_at_check_time(db: Database, store: RelationshipStore) -> None:
+    now = [1000.0]
+    engine = PermissionEngine(store, parse_schema(FILE_SCHEMA), clock=lambda: now[0])
+    with db.write() as conn:
+        engine.grant(conn, folder("a"), "viewer", user("tmp"), expires_at=1500.0)
+    assert check(db, engine, user("tmp"), "viewer", folder("a"))  # loads into the cache
+    now[0] = 1500.0
+    assert not check(db, engine, user("tmp"), "viewer", folder("a"))  # same cached tuples
+    # Re-granting with a later expiry revives it.
+    with db.write() as conn:
+        assert engine.grant(conn, folder("a"), "viewer", user("tmp"), expires_at=2000.0)
+    assert check(db, engine, user("tmp"), "viewer", folder("a"))
+
+
+def test_tuples_that_no_longer_fit_the_schema_are_ignored(
+    db: Database, engine: PermissionEngine
+) -> None:
+    grant(db, engine, (folder("a"), "viewer", U("user", "*")), (folder("a"), "owner", user("o")))
+    stricter = PermissionEngine(
+        engine.store,
+        parse_schema(
+            FILE_SCHEMA.replace(
+                "define viewer: [user, user:*, group#member]", "define viewer: [user]"
+            )
+        ),
+    )
+    assert not check(db, stricter, user("anyone"), "viewer", folder("a"))
+    assert check(db, stricter, user("o"), "viewer", folder("a"))
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rel", "code"),
+    [
+        (Relationship(ObjectRef("nope", "1"), "viewer", user("b")), "unknown_type"),
+        (Relationship(folder("a"), "nope", user("b")), "unknown_relation"),
+        (Relationship(folder("a"), "viewer", U("robot", "b")), "unknown_type"),
+        (Relationship(folder("a"), "viewer", U("group", "dev", "nope")), "unknown_relation"),
+        (Relationship(folder("a"), "viewer", U("group", "dev")), "subject_not_allowed"),
+        (Relationship(folder("a"), "owner", U("user", "*")), "subject_not_allowed"),
+        (Relationship(folder("a"), "parent", user("b")), "subject_not_allowed"),
+        (Relationship(folder("a"), "can_read", user("b")), "relation_not_writable"),
+        (Relationship(folder("a"), "can_admin", user("b")), "relation_not_writable"),
+    ],
+)
+def test_invalid_writes_are_rejected(
+    db: Database, engine: PermissionEngine, rel: Relationship, code: str
+) -> None:
+    with db.write() as conn, pytest.raises(NexusValidationError) as caught:
+        engine.write(conn, rel)
+    assert caught.value.detail_code == code
+    with db.read() as conn:
+        assert engine.revision(conn) == 0
+
+
+def test_checks_and_filters_name_unknown_relations(db: Database, engine: PermissionEngine) -> None:
+    with db.read() as conn:
+        with pytest.raises(NexusValidationError) as caught:
+            engine.check(conn, user("b"), "reader", folder("a"))
+        assert caught.value.detail_code == "unknown_relation"
+        with pytest.raises(NexusValidationError) as caught:
+            engine.read(conn, RelationshipFilter(object_type="file"))
+        assert caught.value.detail_code == "unknown_type"
+
+
+def test_write_read_delete_pass_through(db: Database, engine: PermissionEngine) -> None:
+    with db.write() as conn:
+        assert engine.grant(conn, folder("a"), "viewer", user("b"), created_by="admin")
+        assert not engine.grant(conn, folder("a"), "viewer", user("b"))
+        [stored] = engine.read(conn, RelationshipFilter(object_type="folder"))
+        assert stored.created_by == "admin"
+        assert engine.revision(conn) == 1
+        assert engine.delete(conn, RelationshipFilter(object_type="folder", relation="viewer")) == 1
+        assert engine.revision(conn) == 2
+
+
+# --- cache -------------------------------------------------------------------------------
+
+
+def test_sees_writes_made_through_another_process(db_url: str, db: Database) -> None:
+    schema = parse_schema(FILE_SCHEMA)
+    engine = PermissionEngine(RelationshipStore(), schema)
+    other_db = Database(open_engine(db_url))
+    other = PermissionEngine(RelationshipStore(), schema)
+    try:
+        assert not check(db, engine, user("bob"), "viewer", folder("a"))  # cached: no tuples
+        grant(other_db, other, (folder("a"), "viewer", user("bob")))
+        assert check(db, engine, user("bob"), "viewer", folder("a"))
+        with other_db.write() as conn:
+            other.revoke(conn, folder("a"), "viewer", user("bob"))
+        assert not check(db, engine, user("bob"), "viewer", folder("a"))
+    finally:
+        other_db.dispose()
+
+
+def test_cached_checks_cost_one_revision_query(db: Database, engine: PermissionEngine) -> None:
+    grant(db, engine, (folder("a"), "viewer", user("bob")))
+    assert check(db, engine, user("bob"), "viewer", folder("a"))
+    with count_queries(db) as statements:
+        assert check(db, engine, user("bob"), "viewer", folder("a"))
+    assert [s for s in statements if "relationships" in s] == []
+    assert len([s for s in statements if "authz_revision" in s]) == 1
+
+
+def test_rolled_back_grant_never_leaks(db: Database, engine: PermissionEngine) -> None:
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), db.write() as conn:
+        engine.grant(conn, folder("a"), "viewer", user("bob"))
+        # Read-your-writes inside the transaction...
+        assert engine.check(conn, user("bob"), "viewer", folder("a"))
+        raise Abort
+    # ...but nothing of it reached the shared cache.
+    assert not check(db, engine, user("bob"), "viewer", folder("a"))
+    with db.read() as conn:
+        assert engine.revision(conn) == 0
+
+
+def test_dirty_transaction_sees_its_own_revoke(db: Database, engine: PermissionEngine) -> None:
+    grant(db, engine, (folder("a"), "viewer", user("bob")))
+    assert check(db, engine, user("bob"), "viewer", folder("a"))  # now cached
+    with db.write() as conn:
+        engine.revoke(conn, folder("a"), "viewer", user("bob"))
+        assert not engine.check(conn, user("bob"), "viewer", folder("a"))
+    assert not check(db, engine, user("bob"), "viewer", folder("a"))
+
+
+# --- virtual relations and batching --------------------------------------------------------
+
+TREE_SCHEMA = """model
+  schema 1.1
+type user
+type file
+  relations
+    define parent: [file]
+    define viewer: [user] or viewer from parent
+"""
+
+
+def chain_parents(depth: int) -> dict[str, str]:
+    """file:l5 -> l4 -> ... -> l0 (the root), plus 50 children of l5."""
+    parents = {f"l{i}": f"l{i - 1}" for i in range(1, depth + 1)}
+    parents.update({f"c{i}": f"l{depth}" for i in range(50)})
+    return parents
+
+
+def tree_engine(
+    store: RelationshipStore, parents: Mapping[str, str], calls: list[int]
+) -> PermissionEngine:
+    def parent_of(conn: Connection, ids: Sequence[str]) -> Mapping[str, Sequence[SubjectRef]]:
+        calls.append(len(ids))
+        return {i: [SubjectRef("file", parents[i])] for i in ids if i in parents}
+
+    return PermissionEngine(store, parse_schema(TREE_SCHEMA), {("file", "parent"): parent_of})
+
+
+def test_virtual_parent_chain(db: Database, store: RelationshipStore) -> None:
+    calls: list[int] = []
+    engine = tree_engine(store, chain_parents(5), calls)
+    grant(db, engine, (ObjectRef("file", "l0"), "viewer", user("root")))
+    grant(db, engine, (ObjectRef("file", "l3"), "viewer", user("mid")))
+    assert check(db, engine, user("root"), "viewer", ObjectRef("file", "c7"))
+    assert check(db, engine, user("mid"), "viewer", ObjectRef("file", "l5"))
+    assert not check(db, engine, user("mid"), "viewer", ObjectRef("file", "l2"))
+    with db.write() as conn, pytest.raises(NexusValidationError) as caught:
+        engine.grant(conn, ObjectRef("file", "c1"), "parent", SubjectRef("file", "l0"))
+    assert caught.value.detail_code == "relation_not_writable"
+
+
+def test_check_many_batches_queries_and_callbacks(db: Database, store: RelationshipStore) -> None:
+    calls: list[int] = []
+    engine = tree_engine(store, chain_parents(5), calls)
+    grant(db, engine, (ObjectRef("file", "l0"), "viewer", user("bob")))
+    grant(db, engine, (ObjectRef("file", "c3"), "viewer", user("eve")))
+    children = [ObjectRef("file", f"c{i}") for i in range(50)]
+    calls.clear()
+    with db.read() as conn, count_queries(db) as statements:
+        bob = engine.check_many(conn, user("bob"), "viewer", children)
+        eve = engine.check_many(conn, user("eve"), "viewer", children)
+    assert all(bob.values())
+    assert [o for o, ok in eve.items() if ok] == [ObjectRef("file", "c3")]
+    # One query per tree level at most (then all cached), never one per child.
+    tuple_queries = [s for s in statements if "FROM relationships" in s]
+    assert len(tuple_queries) <= 7
+    assert len(calls) <= 2 * 7
+    assert max(calls) == 50
+
+
+def test_check_many_equals_single_checks(db: Database, engine: PermissionEngine) -> None:
+    grant(
+        db,
+        engine,
+        (folder("b"), "parent", U("folder", "a")),
+        (folder("c"), "parent", U("folder", "b")),
+        (folder("a"), "editor", members("dev")),
+        (group("dev"), "member", user("bob")),
+        (folder("c"), "banned", user("bob")),
+    )
+    objects = [folder(n) for n in "abcd"]
+    with db.read() as conn:
+        many = engine.check_many(conn, user("bob"), "can_read", objects)
+        singles = {o: engine.check(conn, user("bob"), "can_read", o) for o in objects}
+    assert (
+        many
+        == singles
+        == {folder("a"): True, folder("b"): True, folder("c"): False, folder("d"): False}
+    )
+
+
+def test_results_inside_a_cycle_are_not_reused_once_the_cycle_resolves(
+    db: Database, store: RelationshipStore
+) -> None:
+    engine = PermissionEngine(
+        store,
+        parse_schema(
+            """model
+  schema 1.1
+type user
+type group
+  relations
+    define member: [user, group#member]
+type doc
+  relations
+    define a: [group#member]
+    define b: [group#member]
+    define both: a and b
+"""
+        ),
+    )
+    doc = ObjectRef("doc", "1")
+    # Checking a walks g0 -> g1 -> g0 (cut) before g0 turns out true via g2; the b branch
+    # then reaches g1 again and must see that g1 (which contains g0) holds.
+    grant(
+        db,
+        engine,
+        (group("g0"), "member", members("g1")),
+        (group("g0"), "member", members("g2")),
+        (group("g1"), "member", members("g0")),
+        (group("g2"), "member", user("bob")),
+        (doc, "a", members("g0")),
+        (doc, "b", members("g1")),
+    )
+    assert check(db, engine, user("bob"), "b", doc)
+    engine.clear_cache()
+    assert check(db, engine, user("bob"), "both", doc)
+
+
+def test_dense_group_cycles_stay_fast(db: Database, engine: PermissionEngine) -> None:
+    names = [f"g{i}" for i in range(25)]
+    grant(db, engine, *[(group(a), "member", members(b)) for a in names for b in names if a != b])
+    grant(db, engine, (folder("x"), "viewer", members("g0")))
+    with db.read() as conn:
+        assert not engine.check(conn, user("bob"), "viewer", folder("x"))
+        result = engine.check_many(conn, user("bob"), "member", [group(n) for n in names])
+    assert not any(result.values())
+    grant(db, engine, (group("g24"), "member", user("bob")))
+    with db.read() as conn:
+        assert engine.check(conn, user("bob"), "viewer", folder("x"))
+        result = engine.check_many(conn, user("bob"), "member", [group(n) for n in names])
+    assert all(result.values())
+
+
+def test_listing_ten_thousand_entries_is_a_few_queries(
+    db: Database, store: RelationshipStore
+) -> None:
+    parents = {f"e{i}": "dir" for i in range(10_000)}
+    parents["dir"] = "root"
+    calls: list[int] = []
+    engine = tree_engine(store, parents, calls)
+    grant(db, engine, (ObjectRef("file", "root"), "viewer", user("bob")))
+    grant(db, engine, (ObjectRef("file", "e42"), "viewer", user("eve")))
+    entries = [ObjectRef("file", f"e{i}") for i in range(10_000)]
+    with db.read() as conn, count_queries(db) as statements:
+        bob = engine.check_many(conn, user("bob"), "viewer", entries)
+        eve = engine.check_many(conn, user("eve"), "viewer", entries)
+    assert all(bob.values())
+    assert sum(eve.values()) == 1
+    assert len(statements) <= 10
