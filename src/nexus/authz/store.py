@@ -187,7 +187,9 @@ class RelationshipStore:
             module: Any = sqlite if dialect == "sqlite" else postgresql
             stmt = module.insert(relationships).values(**values)
             stmt = stmt.on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
-            return bool(conn.execute(stmt).rowcount > 0)
+            # RETURNING, not rowcount: psycopg reports no usable rowcount for this statement.
+            inserted = conn.execute(stmt.returning(relationships.c.id)).first()
+            return inserted is not None
         # Other dialects: a savepoint keeps a duplicate from aborting the caller's transaction.
         try:
             with conn.begin_nested():
