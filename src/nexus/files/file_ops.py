@@ -23,6 +23,8 @@ from nexus.paths import is_within, join, normalize, parent, segments
 
 # Appends retry when another writer moved the file between reading and committing.
 MAX_APPEND_ATTEMPTS = 100
+# A plain write that loses a race to create the same new file retries as an overwrite.
+MAX_CREATE_RACE_ATTEMPTS = 5
 
 
 def _is_session_directory(path: str) -> bool:
@@ -137,6 +139,27 @@ class FileOperations:
         self._check_size(path, len(data))
         # The blob is durable before any metadata points at it.
         digest = self.runtime.blobs.put(data)
+        for _attempt in range(MAX_CREATE_RACE_ATTEMPTS):
+            try:
+                return self._write_blob(
+                    principal, path, digest, len(data), if_version, if_none_match
+                )
+            except NexusFileExistsError:
+                # Another writer created the file first (PostgreSQL lets both try): write
+                # over it now, unless the caller asked for create-only.
+                if if_none_match:
+                    raise
+        raise NexusConflictError(f"{path} is changing too fast to write; try again", path=path)
+
+    def _write_blob(
+        self,
+        principal: Principal,
+        path: str,
+        digest: str,
+        size: int,
+        if_version: int | None,
+        if_none_match: bool,
+    ) -> FileInfo:
         with self.runtime.db.write() as conn:
             resolved = self.access.resolve(conn, path)
             if resolved.exists:
@@ -157,7 +180,7 @@ class FileOperations:
                 conn,
                 current,
                 blob_hash=digest,
-                size=len(data),
+                size=size,
                 written_by=principal.user_id,
                 now=self.runtime.now(),
             )
@@ -180,37 +203,47 @@ class FileOperations:
         path = normalize(path)
         _protect_structure(path, "write")
         for _attempt in range(MAX_APPEND_ATTEMPTS):
-            with self.runtime.db.read() as conn:
-                resolved = self.access.resolve(conn, path)
-                seen = resolved.entry if resolved.exists else None
-                if seen is not None:
-                    self._writable_existing(conn, principal, resolved)
-            old = self.runtime.blobs.get(seen.blob_hash) if seen and seen.blob_hash else b""
-            content = old + data
-            self._check_size(path, len(content))
-            digest = self.runtime.blobs.put(content)
-            with self.runtime.db.write() as conn:
-                resolved = self.access.resolve(conn, path)
-                if resolved.exists != (seen is not None):
-                    continue
-                if seen is None:
-                    entry = self.creator.create(conn, principal, resolved, FILE)
-                else:
-                    entry = self._writable_existing(conn, principal, resolved)
-                current = self.runtime.tree.lock_for_update(conn, entry.id)
-                if current is None or (seen is not None and current.version != seen.version):
-                    continue
-                updated = self.runtime.tree.set_content(
-                    conn,
-                    current,
-                    blob_hash=digest,
-                    size=len(content),
-                    written_by=principal.user_id,
-                    now=self.runtime.now(),
-                )
-                if updated is not None:
-                    return file_info(updated, path)
+            try:
+                appended = self._append_once(principal, path, data)
+            except NexusFileExistsError:
+                continue
+            if appended is not None:
+                return appended
         raise NexusConflictError(f"{path} is changing too fast to append; try again", path=path)
+
+    def _append_once(self, principal: Principal, path: str, data: bytes) -> FileInfo | None:
+        """One optimistic append; None when another writer got in between (retry)."""
+        with self.runtime.db.read() as conn:
+            resolved = self.access.resolve(conn, path)
+            seen = resolved.entry if resolved.exists else None
+            if seen is not None:
+                self._writable_existing(conn, principal, resolved)
+        old = self.runtime.blobs.get(seen.blob_hash) if seen and seen.blob_hash else b""
+        content = old + data
+        self._check_size(path, len(content))
+        digest = self.runtime.blobs.put(content)
+        with self.runtime.db.write() as conn:
+            resolved = self.access.resolve(conn, path)
+            if resolved.exists != (seen is not None):
+                return None
+            if seen is None:
+                # Losing a create race raises NexusFileExistsError out of the transaction
+                # (rolling it back) and the loop retries against the winner's file.
+                entry = self.creator.create(conn, principal, resolved, FILE)
+            else:
+                entry = self._writable_existing(conn, principal, resolved)
+            current = self.runtime.tree.lock_for_update(conn, entry.id)
+            if current is None or (seen is not None and current.version != seen.version):
+                return None
+            updated = self.runtime.tree.set_content(
+                conn,
+                current,
+                blob_hash=digest,
+                size=len(content),
+                written_by=principal.user_id,
+                now=self.runtime.now(),
+            )
+            return None if updated is None else file_info(updated, path)
 
     def mkdir(
         self, principal: Principal, path: str, parents: bool = True, exist_ok: bool = True
