@@ -1,0 +1,1 @@
+"""Test helpers: real server processes and ready-made deployments."""
