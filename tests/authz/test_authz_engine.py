@@ -481,3 +481,37 @@ def test_listing_ten_thousand_entries_is_a_few_queries(
     assert all(bob.values())
     assert sum(eve.values()) == 1
     assert len(statements) <= 10
+
+
+def test_concurrent_checks_and_writes_agree(db: Database, engine: PermissionEngine) -> None:
+    import threading
+
+    grant(db, engine, (folder("a"), "viewer", members("dev")))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                with db.read() as conn:
+                    # Membership and the answer come from one snapshot, so they must agree.
+                    is_member = bool(
+                        engine.read(conn, RelationshipFilter(object_type="group", subject_id="bob"))
+                    )
+                    assert engine.check(conn, user("bob"), "viewer", folder("a")) == is_member
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(15):
+            grant(db, engine, (group("dev"), "member", user("bob")))
+            with db.write() as conn:
+                engine.revoke(conn, group("dev"), "member", user("bob"))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert errors == []
