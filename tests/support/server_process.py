@@ -53,6 +53,7 @@ class ServerProcess:
         command = [NEXUS, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
         if self.db_url:
             command += ["--db-url", self.db_url]
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + timeout
