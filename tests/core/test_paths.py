@@ -1,0 +1,78 @@
+"""The canonical path form."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nexus.errors import NexusValidationError
+from nexus.paths import ancestors, is_within, join, name, normalize, parent, segments
+
+
+@pytest.mark.parametrize(
+    ("given_path", "canonical"),
+    [
+        ("/", "/"),
+        ("/workspace", "/workspace"),
+        ("/workspace/", "/workspace"),
+        ("/a b/#?%*[\"':", "/a b/#?%*[\"':"),
+        ("/cafe\u0301", "/caf\u00e9"),  # NFD spelled the NFC way
+    ],
+)
+def test_canonical_forms(given_path: str, canonical: str) -> None:
+    assert normalize(given_path) == canonical
+
+
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("", "empty"),
+        ("relative/path", "absolute"),
+        ("//", "empty segment"),
+        ("/a//b", "empty segment"),
+        ("/a/./b", "'.'"),
+        ("/a/../b", "'..'"),
+        ("/..", "'..'"),
+        ("/a\x00b", "control"),
+        ("/a\nb", "control"),
+        ("/" + "x" * 256, "255"),
+        ("/" + "/".join(["y" * 200] * 21), "4096"),
+        ("/\ud800", "surrogate"),
+    ],
+)
+def test_invalid_paths_name_the_rule(bad: str, rule: str) -> None:
+    with pytest.raises(NexusValidationError) as raised:
+        normalize(bad)
+    assert rule in str(raised.value)
+    assert raised.value.detail_code == "invalid_path"
+
+
+@pytest.mark.parametrize("not_a_string", [None, 3, b"/bytes", ["/a"]])
+def test_non_strings_are_rejected(not_a_string: object) -> None:
+    with pytest.raises(NexusValidationError):
+        normalize(not_a_string)
+
+
+def test_helpers() -> None:
+    assert segments("/") == [] and segments("/a/b") == ["a", "b"]
+    assert parent("/a/b") == "/a" and parent("/a") == "/" and parent("/") == "/"
+    assert name("/a/b.txt") == "b.txt" and name("/") == ""
+    assert join("/a", "b") == "/a/b" and join("/", "b") == "/b"
+    assert list(ancestors("/a/b/c")) == ["/", "/a", "/a/b"]
+    assert is_within("/jack/x", "/jack") and is_within("/jack", "/jack")
+    assert not is_within("/jackson", "/jack")
+
+
+@given(st.text(max_size=60))
+def test_normalize_is_idempotent_or_rejects(text: str) -> None:
+    candidate = "/" + text
+    try:
+        once = normalize(candidate)
+    except NexusValidationError:
+        return
+    assert normalize(once) == once
+    assert once == unicodedata.normalize("NFC", once)
+    assert all(part not in ("", ".", "..") for part in segments(once))
