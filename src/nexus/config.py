@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from nexus.errors import NexusValidationError
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2026
 DEFAULT_DATA_DIR = "./nexus-data"
@@ -76,6 +78,9 @@ def admin_socket_path(port: int, environ: Mapping[str, str] | None = None) -> Pa
     return Path(runtime) / f"nexus-{os.getuid()}" / f"admin-{port}.sock"
 
 
+CLIENT_CONFIG_KEYS = frozenset({"url", "api_key", "data_dir", "timeout"})
+
+
 @dataclass(frozen=True)
 class ClientSettings:
     """How a client or the CLI reaches a server."""
@@ -101,15 +106,27 @@ class ClientSettings:
         """Explicit config wins; NEXUS_URL / NEXUS_API_KEY / NEXUS_DATA_DIR fill the gaps."""
         env = os.environ if environ is None else environ
         given = dict(config or {})
+        unknown = sorted(set(given) - CLIENT_CONFIG_KEYS)
+        if unknown:
+            # A misspelt "url" would otherwise silently open an embedded store instead.
+            raise NexusValidationError(
+                f"unknown config key(s) {', '.join(map(repr, unknown))}: "
+                f"use {', '.join(sorted(CLIENT_CONFIG_KEYS))}",
+                code="invalid_config",
+            )
         url = given.get("url") or env.get("NEXUS_URL") or None
         api_key = given.get("api_key") or env.get("NEXUS_API_KEY") or None
         data_dir = given.get("data_dir") or env.get("NEXUS_DATA_DIR") or None
-        timeout = given.get("timeout") or 30.0
+        timeout = given.get("timeout", 30.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise NexusValidationError(
+                "timeout must be a positive number of seconds", code="invalid_config"
+            )
         return cls(
             url=str(url) if url else None,
             api_key=str(api_key) if api_key else None,
             data_dir=Path(str(data_dir)) if data_dir else None,
-            timeout=float(timeout),  # type: ignore[arg-type]
+            timeout=float(timeout),
         )
 
 

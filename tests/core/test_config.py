@@ -1,0 +1,43 @@
+"""Client settings: explicit config over the environment, typos refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nexus.config import ClientSettings, ServerSettings, admin_socket_path
+from nexus.errors import NexusValidationError
+
+
+def test_explicit_config_wins_over_environment() -> None:
+    env = {"NEXUS_URL": "http://env:1", "NEXUS_API_KEY": "nxk_env"}
+    settings = ClientSettings.from_env({"url": "http://given:2"}, environ=env)
+    assert settings.url == "http://given:2"
+    assert settings.api_key == "nxk_env"
+    assert settings.port == 2
+
+
+@pytest.mark.parametrize(
+    "config", [{"URL": "http://x"}, {"apikey": "k"}, {"timeout": "soon"}, {"timeout": -1}]
+)
+def test_bad_config_is_refused(config: dict[str, object]) -> None:
+    with pytest.raises(NexusValidationError):
+        ClientSettings.from_env(config, environ={})
+
+
+def test_server_settings_from_environment(tmp_path: Path) -> None:
+    env = {"NEXUS_DATA_DIR": str(tmp_path), "NEXUS_DATABASE_URL": "postgresql://x/y"}
+    settings = ServerSettings.from_env(env, port=9999)
+    assert settings.data_dir == tmp_path
+    assert settings.resolved_database_url == "postgresql://x/y"
+    assert settings.port == 9999
+    default = ServerSettings.from_env({}, data_dir=str(tmp_path))
+    assert default.resolved_database_url == f"sqlite:///{(tmp_path / 'nexus.db').resolve()}"
+
+
+def test_admin_socket_is_per_user_and_per_port() -> None:
+    path = admin_socket_path(2026, {"XDG_RUNTIME_DIR": "/run/user/7"})
+    assert path.name == "admin-2026.sock"
+    assert path.parent.name.startswith("nexus-")
+    assert admin_socket_path(1, {"NEXUS_ADMIN_SOCKET": "/x.sock"}) == Path("/x.sock")
