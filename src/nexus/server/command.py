@@ -28,4 +28,8 @@ def serve(host: str, port: int, data_dir: str | None, db_url: str | None, access
     from nexus.server.run import serve as run_server
 
     settings = ServerSettings.from_env(host=host, port=port, data_dir=data_dir, database_url=db_url)
-    run_server(settings, access_log=access_log)
+    try:
+        run_server(settings, access_log=access_log)
+    except (OSError, RuntimeError) as error:
+        # One clear line (e.g. an unwritable data dir or a server already running here).
+        raise click.ClickException(str(error)) from None
