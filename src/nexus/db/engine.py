@@ -7,8 +7,9 @@ when a read transaction tries to upgrade.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -74,6 +75,10 @@ class Database:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        # SQLite has one writer at a time. Queueing this process's writers on a lock is fair
+        # and prompt; left to SQLite's busy handler they poll with sleeps and the unlucky ones
+        # wait seconds. (Other processes still meet the busy timeout.)
+        self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -87,7 +92,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One atomic write transaction; everything in it commits or nothing does."""
-        with self.engine.connect() as connection:
+        with self._writer_lock or nullcontext(), self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE_OPTION: True})
             with connection.begin():
                 yield connection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nexus.db.tables import entries, versions
@@ -13,6 +13,34 @@ from nexus.metadata.entry import DIRECTORY, FILE, Entry, Version
 from nexus.paths import segments
 
 ROOT_NAME = ""
+_MEMO_KEY = "nexus_tree_memo"
+
+# Prebuilt statements for the lookups every request makes (saves rebuilding them per call).
+_BY_ID = select(entries).where(entries.c.id == bindparam("entry_id"))
+_CHILD = select(entries).where(
+    and_(entries.c.parent_id == bindparam("parent_id"), entries.c.name == bindparam("name"))
+)
+
+
+def _memo(conn: Connection) -> dict[int, Entry]:
+    """Entries this transaction has already read, by id.
+
+    Permission checks walk up the tree; the entries along the path were just read by path
+    resolution, so the walk needs no further queries. The memo lives exactly as long as the
+    transaction (a pooled connection's ``info`` outlives it, so the transaction is the key).
+    """
+    transaction = conn.get_transaction()
+    slot = conn.info.get(_MEMO_KEY)
+    if slot is None or slot[0] is not transaction:
+        slot = (transaction, {})
+        conn.info[_MEMO_KEY] = slot
+    memo: dict[int, Entry] = slot[1]
+    return memo
+
+
+def _remember(conn: Connection, entry: Entry) -> Entry:
+    _memo(conn)[entry.id] = entry
+    return entry
 
 
 class TreeStore:
@@ -20,7 +48,7 @@ class TreeStore:
         """The root directory, created on first use."""
         row = conn.execute(select(entries).where(entries.c.parent_id.is_(None))).first()
         if row is not None:
-            return Entry.from_row(row)
+            return _remember(conn, Entry.from_row(row))
         result = conn.execute(
             insert(entries)
             .values(
@@ -40,8 +68,8 @@ class TreeStore:
         return self.get_required(conn, int(result.scalar_one()))
 
     def get(self, conn: Connection, entry_id: int) -> Entry | None:
-        row = conn.execute(select(entries).where(entries.c.id == entry_id)).first()
-        return None if row is None else Entry.from_row(row)
+        row = conn.execute(_BY_ID, {"entry_id": entry_id}).first()
+        return None if row is None else _remember(conn, Entry.from_row(row))
 
     def get_required(self, conn: Connection, entry_id: int) -> Entry:
         entry = self.get(conn, entry_id)
@@ -58,21 +86,19 @@ class TreeStore:
                 select(entries).where(entries.c.id.in_(wanted[start : start + 500]))
             )
             for row in rows:
-                entry = Entry.from_row(row)
+                entry = _remember(conn, Entry.from_row(row))
                 found[entry.id] = entry
         return found
 
     def child(self, conn: Connection, parent_id: int, name: str) -> Entry | None:
-        row = conn.execute(
-            select(entries).where(and_(entries.c.parent_id == parent_id, entries.c.name == name))
-        ).first()
-        return None if row is None else Entry.from_row(row)
+        row = conn.execute(_CHILD, {"parent_id": parent_id, "name": name}).first()
+        return None if row is None else _remember(conn, Entry.from_row(row))
 
     def children(self, conn: Connection, parent_id: int) -> list[Entry]:
         rows = conn.execute(
             select(entries).where(entries.c.parent_id == parent_id).order_by(entries.c.name)
         )
-        return [Entry.from_row(row) for row in rows]
+        return [_remember(conn, Entry.from_row(row)) for row in rows]
 
     def resolve(self, conn: Connection, path: str) -> list[Entry]:
         """The existing entries along ``path``, from the root down.
@@ -97,7 +123,7 @@ class TreeStore:
         frontier = [entry_id]
         while frontier:
             rows = conn.execute(select(entries).where(entries.c.parent_id.in_(frontier)))
-            level = [Entry.from_row(row) for row in rows]
+            level = [_remember(conn, Entry.from_row(row)) for row in rows]
             found.extend(level)
             frontier = [entry.id for entry in level if entry.is_directory]
         return found
@@ -142,7 +168,7 @@ class TreeStore:
         row = conn.execute(
             select(entries).where(entries.c.id == entry_id).with_for_update()
         ).first()
-        return None if row is None else Entry.from_row(row)
+        return None if row is None else _remember(conn, Entry.from_row(row))
 
     def set_content(
         self,
@@ -201,8 +227,10 @@ class TreeStore:
             chunk = list(entry_ids[start : start + 500])
             conn.execute(delete(versions).where(versions.c.entry_id.in_(chunk)))
         # Children first, so the parent foreign key never points at a deleted row.
+        memo = _memo(conn)
         for entry_id in reversed(entry_ids):
             conn.execute(delete(entries).where(entries.c.id == entry_id))
+            memo.pop(entry_id, None)
 
     def move(self, conn: Connection, entry_id: int, new_parent_id: int, new_name: str) -> Entry:
         try:
@@ -222,17 +250,15 @@ class TreeStore:
 
     def parent_ids(self, conn: Connection, entry_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
         """For each entry with a parent: (parent id, whether the entry itself is restricted)."""
+        memo = _memo(conn)
+        wanted = [entry_id for entry_id in set(entry_ids) if entry_id not in memo]
+        if wanted:
+            self.get_many(conn, wanted)
         found: dict[int, tuple[int, bool]] = {}
-        wanted = list(set(entry_ids))
-        for start in range(0, len(wanted), 500):
-            rows = conn.execute(
-                select(entries.c.id, entries.c.parent_id, entries.c.restricted).where(
-                    entries.c.id.in_(wanted[start : start + 500])
-                )
-            )
-            for row in rows:
-                if row.parent_id is not None:
-                    found[int(row.id)] = (int(row.parent_id), bool(row.restricted))
+        for entry_id in entry_ids:
+            entry = memo.get(entry_id)
+            if entry is not None and entry.parent_id is not None:
+                found[entry_id] = (entry.parent_id, entry.restricted)
         return found
 
     def path_of(self, conn: Connection, entry_id: int) -> str:
