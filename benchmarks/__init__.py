@@ -1,0 +1,1 @@
+"""Benchmarks: run with ./scripts/bench (tables on stdout); not timed tests."""
