@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from nexus.cli.main import cli
 from nexus.cli.main import main as cli_main
+from nexus.demo import demo
 from nexus.server.command import serve
 
 cli.add_command(serve)
+cli.add_command(demo)
 
 
 def main() -> None:
