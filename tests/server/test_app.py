@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from nexus.config import ServerSettings
 from nexus.files import SYSTEM, NexusService, open_service
-from nexus.server import build_app
+from nexus.server.app import build_app
 
 
 @pytest.fixture

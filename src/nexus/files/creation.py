@@ -10,7 +10,7 @@ from nexus.files.access import Access, Resolved, denied
 from nexus.files.namespaces import inbox_path, inbox_user
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref, user_ref
-from nexus.metadata import DIRECTORY, Entry
+from nexus.metadata import DIRECTORY, FILE, Entry
 from nexus.paths import name
 
 
@@ -39,7 +39,16 @@ class Creator:
             raise denied(resolved.path)
         if not self.access.can(conn, principal, "can_create", anchor):
             raise denied(resolved.path)
-        owner = inbox_user(resolved.path) or principal.user_id
+        recipient = inbox_user(resolved.path)
+        # Senders drop files straight into the inbox: no folders in someone else's inbox.
+        drops_plain_file = kind == FILE and len(resolved.missing) == 1 and len(resolved.chain) == 4
+        if (
+            recipient is not None
+            and not drops_plain_file
+            and not self._may_arrange_inbox(conn, principal, anchor)
+        ):
+            raise denied(resolved.path)
+        owner = recipient or principal.user_id
         now = self.runtime.now()
         current = anchor
         missing = resolved.missing
@@ -60,6 +69,10 @@ class Creator:
                 ),
             )
         return current
+
+    def _may_arrange_inbox(self, conn: Connection, principal: Principal, anchor: Entry) -> bool:
+        """The inbox's user (and admins) may organise it; everyone else only drops files."""
+        return self.access.can(conn, principal, "can_write", anchor)
 
     def _with_inbox(self, conn: Connection, resolved: Resolved) -> Resolved:
         """Make ``/workspace/.notifications/{user}`` on first use, owned by that user.

@@ -1,5 +1,5 @@
-"""ASGI app: HTTP <-> files; auth, one error mapper, no business rules."""
+"""ASGI app: HTTP <-> files; auth, one error mapper, no business rules.
 
-from nexus.server.app import build_app
-
-__all__ = ["build_app"]
+Nothing is imported here: `nexus` CLI commands load `nexus.server.command` on every start,
+and must not pay for FastAPI and the storage stack unless they serve.
+"""
