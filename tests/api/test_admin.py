@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+import nexus
 from nexus import (
     NexusAuthenticationError,
     NexusFileNotFoundError,
@@ -101,6 +102,12 @@ def test_stale_credentials_and_deleted_users(team: Deployment) -> None:
     for wrong in ("nxk_not_a_real_key", "garbage", team.keys["bob"] + "x"):
         with raises(NexusAuthenticationError, "unauthenticated"):
             team.connect_key(wrong).whoami()
+    if team.server is not None:
+        # Over HTTP a missing key is refused (embedded, no key means the local admin).
+        with raises(NexusAuthenticationError, "missing_key"):
+            nexus.connect(config={"url": team.server.url}).whoami()
+    else:
+        assert team.system().whoami() == {"user_id": "system", "is_admin": True}
 
     time.sleep(1.2)
     with raises(NexusAuthenticationError, "unauthenticated"):
@@ -144,6 +151,7 @@ def test_stale_credentials_and_deleted_users(team: Deployment) -> None:
     assert admin.list_permissions(subject_type="user", subject_id="bob") == []
     assert grants_on(alice, "/workspace/alice") == {("user", "alice", "owner")}
     assert admin.exists(f"/sessions/{session['id']}") is False
+    assert admin.exists("/workspace/.notifications/bob") is False
     # Bob's files stay; admins still manage them.
     assert admin.read("/workspace/bob-stuff/notes.md") == b"bob's notes"
     assert paths(new_bob.list_files("/workspace")) == {"/workspace/.notifications"}

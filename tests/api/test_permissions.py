@@ -91,6 +91,18 @@ def test_directory_grants_reach_everything_below_now_and_later(team: Deployment)
     # The directory's owner owns what Bob made inside it (ownership comes from above).
     assert check(alice, "alice", f"{PROJECT}/src/bob.py", "owner") is True
 
+    # A can_read grant to every user ('*') reaches everyone, also users created later.
+    alice.write("/workspace/public/notice.md", b"notice")
+    grant(alice, "*", "/workspace/public", "can_read")
+    assert team.as_user("carol").read("/workspace/public/notice.md") == b"notice"
+    admin = team.as_user("admin")
+    admin.create_user("dave", "Dave", "dave@example.com")
+    dave = team.connect_key(admin.create_api_key("dave")["key"])
+    assert dave.read("/workspace/public/notice.md") == b"notice"
+    revoke(alice, "*", "/workspace/public", "can_read")
+    with raises(NexusPermissionError, "permission_denied"):
+        dave.read("/workspace/public/notice.md")
+
     # A deleted file takes its grants along: a new file at the path starts afresh.
     alice.write("/workspace/alice/report.md", b"v1")
     grant(alice, "bob", "/workspace/alice/report.md", "can_read")

@@ -18,6 +18,8 @@ from tests.api.helpers import clients, raises
 from tests.support.deployments import Deployment
 
 DOC = "/workspace/project/doc.md"
+# NexusClient.read_with_metadata documents exactly these metadata keys.
+METADATA_KEYS = {"version", "etag", "size", "modified", "owner", "path", "created", "type"}
 
 
 def test_versions_and_conditional_writes(team: Deployment) -> None:
@@ -143,3 +145,19 @@ def test_concurrent_conditional_writes_and_appends(team: Deployment) -> None:
     content = alice.read(log)
     assert sorted(content.splitlines(keepends=True)) == sorted(lines)
     assert alice.stat(log)["version"] == 1 + len(writers)
+
+
+@pytest.mark.bug_in(
+    "embedded",
+    reason="BUG: read_with_metadata's metadata has other keys in the two modes: the embedded "
+    "client adds 'name' and 'restricted' to the documented eight",
+)
+def test_read_with_metadata_has_the_same_shape_in_both_modes(team: Deployment) -> None:
+    (alice,) = clients(team, "alice")
+    alice.write(DOC, b"content")
+    metadata = alice.read_with_metadata(DOC)["metadata"]
+    stat = alice.stat(DOC)
+    assert {key: metadata[key] for key in METADATA_KEYS} == {
+        key: stat[key] for key in METADATA_KEYS
+    }
+    assert set(metadata) == METADATA_KEYS

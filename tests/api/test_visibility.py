@@ -16,12 +16,12 @@ SECRET_DIR = "/workspace/alice-private"
 SECRET = f"{SECRET_DIR}/secret.txt"
 
 
-def _failure(call: Callable[[], Any]) -> tuple[type[NexusError], str, str]:
-    """(class, detail_code, message) of a call that must fail."""
+def _failure(call: Callable[[], Any]) -> tuple[type[NexusError], str, str, str | None]:
+    """(class, detail_code, message, path) of a call that must fail."""
     try:
         call()
     except NexusError as exc:
-        return type(exc), exc.detail_code, str(exc)
+        return type(exc), exc.detail_code, str(exc), exc.path
     raise AssertionError("the call succeeded")
 
 
@@ -47,6 +47,7 @@ def _same_answer_for_hidden_and_missing(
         on_missing = _failure(lambda call=call: call(missing))
         assert on_hidden[0] is expected, (name, on_hidden)
         assert on_hidden[:2] == on_missing[:2], (name, on_hidden, on_missing)
+        assert (on_hidden[3], on_missing[3]) == (hidden, missing), (name, on_hidden, on_missing)
         assert on_hidden[2].replace(hidden, "<path>") == on_missing[2].replace(missing, "<path>"), (
             name,
             on_hidden,
