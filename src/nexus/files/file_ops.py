@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection
 
 from nexus.api.models import FileInfo
@@ -163,9 +165,11 @@ class FileOperations:
         with self.runtime.db.write() as conn:
             resolved = self.access.resolve(conn, path)
             if resolved.exists:
-                entry = self._writable_existing(conn, principal, resolved)
                 if if_none_match:
-                    raise NexusFileExistsError(f"file exists: {path}", path=path)
+                    if self.access.sees(conn, principal, path, resolved.entry):
+                        raise NexusFileExistsError(f"file exists: {path}", path=path)
+                    raise denied(path)
+                entry = self._writable_existing(conn, principal, resolved)
             elif if_version is not None:
                 raise self.access.hidden(conn, principal, resolved)
             else:
@@ -270,24 +274,45 @@ class FileOperations:
             resolved = self.access.find(conn, principal, path)
             _protect_structure(path, "delete")
             entry = resolved.entry
-            parent_entry = resolved.parent
-            assert parent_entry is not None
-            if not (
-                self.access.can(conn, principal, "can_write", entry)
-                and self.access.can(conn, principal, "can_write", parent_entry)
-            ):
-                raise denied(path)
             below = self.runtime.tree.descendants(conn, entry.id) if entry.is_directory else []
+            self._require_removable(conn, principal, resolved, below)
             if below and not recursive:
                 raise NexusValidationError(
                     f"directory not empty: {path} (delete it recursively)",
                     path=path,
                     code="directory_not_empty",
                 )
-            # Nothing is deleted unless the caller may delete all of it.
-            if not all(self.access.can_many(conn, principal, "can_write", below)):
-                raise denied(path)
             remove_subtree(self.runtime, conn, entry)
+
+    def _require_removable(
+        self, conn: Connection, principal: Principal, resolved: Resolved, below: Sequence[Entry]
+    ) -> None:
+        """Deleting or moving away needs can_write on the entry, on everything below it (so
+        no restricted folder inside is carried off) and on its parent. In a namespace root
+        that anyone may create in (/workspace), owning the entry stands in for the parent."""
+        entry, parent_entry = resolved.entry, resolved.parent
+        assert parent_entry is not None
+        may_write = self.access.can(conn, principal, "can_write", entry)
+        parent_path = parent(resolved.path)
+        leaves_parent = self.access.can(conn, principal, "can_write", parent_entry) or (
+            is_root(parent_path)
+            and self.access.can(conn, principal, "can_create", parent_entry)
+            and self.access.can(conn, principal, "owner", entry)
+        )
+        if not (
+            may_write
+            and leaves_parent
+            and all(self.access.can_many(conn, principal, "can_write", below))
+        ):
+            raise denied(resolved.path)
+
+    def _may_move_into(
+        self, conn: Connection, principal: Principal, directory: Entry, path: str
+    ) -> bool:
+        if self.access.can(conn, principal, "can_write", directory):
+            return True
+        # /workspace: anyone may put their own things there, as when creating them.
+        return is_root(path) and self.access.can(conn, principal, "can_create", directory)
 
     def move(self, principal: Principal, src: str, dst: str) -> FileInfo:
         """Rename or move; grants, versions and ownership follow the entry's stable id."""
@@ -300,13 +325,12 @@ class FileOperations:
             source = self.access.find(conn, principal, src)
             _protect_structure(src, "move")
             _protect_structure(dst, "replace")
-            source_parent = source.parent
-            assert source_parent is not None
-            if not (
-                self.access.can(conn, principal, "can_write", source.entry)
-                and self.access.can(conn, principal, "can_write", source_parent)
-            ):
-                raise denied(src)
+            below = (
+                self.runtime.tree.descendants(conn, source.entry.id)
+                if source.entry.is_directory
+                else []
+            )
+            self._require_removable(conn, principal, source, below)
             target = self.access.resolve(conn, dst)
             if target.exists:
                 if self.access.sees(conn, principal, dst, target.entry):
@@ -315,7 +339,7 @@ class FileOperations:
             destination = target.parent
             if destination is None:
                 raise self.access.hidden(conn, principal, self.access.resolve(conn, parent(dst)))
-            if not self.access.can(conn, principal, "can_write", destination):
+            if not self._may_move_into(conn, principal, destination, parent(dst)):
                 raise denied(dst)
             if not destination.is_directory:
                 raise NexusValidationError(
