@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusFileNotFoundError, NexusValidationError
 
 from .fakes import FILE_INFO, GROUP, KEY, RECORD, SESSION, USER, FakeServer
 
@@ -81,9 +81,10 @@ def test_read_with_metadata_describes_the_version_read(server: FakeServer) -> No
         "X-Nexus-Version": "1",
         "X-Nexus-Owner": "alice",
         "X-Nexus-Modified": "2026-01-01T09:00:00",
+        "X-Nexus-Created": FILE_INFO["created"],
     }
     server.reply(content=b"hello world", headers=headers)
-    server.reply(body=FILE_INFO)  # stat already sees version 2
+    # One response: a later write cannot mix into the metadata of the version read.
     result = server.client().read_with_metadata("/workspace/a.txt")
     assert result == {
         "content": b"hello world",
@@ -168,8 +169,15 @@ def test_groups_encode_names_in_the_url(server: FakeServer) -> None:
     assert client.create_group("developers", description="Development team") == GROUP
     assert server.last_json() == {"name": "developers", "description": "Development team"}
     server.reply(body=GROUP)
-    client.get_group("a/b c")
-    assert server.last.url.raw_path == b"/api/v1/groups/a%2Fb%20c"
+    client.get_group("a b?c")
+    assert server.last.url.raw_path == b"/api/v1/groups/a%20b%3Fc"
+    # '/', '.' and '..' cannot be one URL segment; no group is named so: not found, no request.
+    requests_before = len(server.requests)
+    for odd in ("a/b", ".", ".."):
+        with pytest.raises(NexusFileNotFoundError) as raised:
+            client.get_group(odd)
+        assert raised.value.detail_code == "group_not_found"
+    assert len(server.requests) == requests_before
     server.reply(body={"groups": [GROUP]})
     assert client.list_groups() == [GROUP]
     server.reply(body=GROUP)

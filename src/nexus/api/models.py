@@ -64,6 +64,10 @@ class FileInfo(BaseModel):
     restricted: bool = False
 
 
+# What read_with_metadata() reports about the version it read (a subset of FileInfo).
+READ_METADATA_KEYS = ("path", "type", "size", "modified", "created", "version", "etag", "owner")
+
+
 class FileList(BaseModel):
     entries: list[FileInfo]
 

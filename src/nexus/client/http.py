@@ -16,6 +16,7 @@ from nexus.errors import (
     ERROR_CLASSES,
     NexusAuthenticationError,
     NexusError,
+    NexusFileNotFoundError,
     NexusValidationError,
     error_class_for,
 )
@@ -27,9 +28,26 @@ _CLASS_BY_STATUS: dict[int, type[NexusError]] = {cls.http_status: cls for cls in
 ADMIN_SOCKET_URL = "http://nexus-admin"
 
 
-def _segment(value: str) -> str:
-    """One URL path segment (group name, user id, ...), fully percent-encoded."""
+def _segment(value: str, names_nothing: NexusError) -> str:
+    """One URL path segment (group name, user id, ...), fully percent-encoded.
+
+    '.', '..' and anything with '/' cannot travel as one segment (the server decodes the path
+    before routing). No user, group, session or key is ever named like that, so such a value
+    names nothing: raise what the server answers for a name that does not exist.
+    """
+    if value in (".", "..") or "/" in value:
+        raise names_nothing
     return quote(value, safe="")
+
+
+def _missing(kind: str, value: str) -> NexusFileNotFoundError:
+    return NexusFileNotFoundError(
+        f"no such {kind}: {value!r}", code=f"{kind.replace(' ', '_')}_not_found"
+    )
+
+
+def _unknown(kind: str, value: str) -> NexusValidationError:
+    return NexusValidationError(f"no such {kind}: {value!r}", code=f"unknown_{kind}")
 
 
 def _flag(value: bool) -> str:
@@ -226,31 +244,24 @@ class HttpClient(NexusClient):
         return self._get_content(path, version).content
 
     def read_with_metadata(self, path: str) -> Record:
+        """Content and metadata of one version, from one response (its headers)."""
+        path = check.path(path)
         response = self._get_content(path, None)
-        content = response.content
-        info = self.stat(path)
-        version_header = response.headers.get("X-Nexus-Version")
+        headers = response.headers
+        version = headers.get("X-Nexus-Version", "")
+        if not version.isdigit() or "X-Nexus-Modified" not in headers:
+            raise NexusError(f"malformed content response from {self.target}: no metadata")
         metadata = {
-            "version": info["version"],
-            "etag": info["etag"],
-            "size": len(content),
-            "modified": info["modified"],
-            "owner": info["owner"],
-            "path": info["path"],
-            "created": info["created"],
-            "type": info["type"],
+            "path": path,
+            "type": "file",
+            "size": len(response.content),
+            "modified": headers["X-Nexus-Modified"],
+            "created": headers.get("X-Nexus-Created"),
+            "version": int(version),
+            "etag": _unquote_etag(headers.get("ETag")),
+            "owner": headers.get("X-Nexus-Owner") or None,
         }
-        # The content headers describe the version actually read; they win over the stat,
-        # which may already see a newer write.
-        if version_header is not None and version_header.isdigit():
-            metadata["version"] = int(version_header)
-        etag = _unquote_etag(response.headers.get("ETag"))
-        if etag is not None:
-            metadata["etag"] = etag
-        for header, key in (("X-Nexus-Owner", "owner"), ("X-Nexus-Modified", "modified")):
-            if header in response.headers:
-                metadata[key] = response.headers[header]
-        return {"content": content, "metadata": metadata}
+        return {"content": response.content, "metadata": metadata}
 
     def exists(self, path: str) -> bool:
         params = _query(path=check.path(path))
@@ -349,8 +360,11 @@ class HttpClient(NexusClient):
 
     # --- groups -------------------------------------------------------------------------
 
-    def _group_route(self, name: str) -> str:
-        return f"/groups/{_segment(check.text(name, 'group'))}"
+    def _group_route(self, name: str, *, as_argument: bool = False) -> str:
+        name = check.text(name, "group")
+        # The group named in a membership change is an argument; in get/delete, the resource.
+        names_nothing = _unknown("group", name) if as_argument else _missing("group", name)
+        return f"/groups/{_segment(name, names_nothing)}"
 
     def create_group(self, name: str, description: str = "") -> Record:
         body = models.GroupCreate(
@@ -373,11 +387,12 @@ class HttpClient(NexusClient):
 
     def _add_member(self, group: str, subject_type: str, subject_id: str) -> Record:
         body = {"subject_type": subject_type, "subject_id": subject_id}
-        route = self._group_route(group) + "/members"
+        route = self._group_route(group, as_argument=True) + "/members"
         return self._call(models.GroupInfo, "POST", route, json_body=body).model_dump()
 
     def _remove_member(self, group: str, subject_type: str, subject_id: str) -> Record:
-        route = f"{self._group_route(group)}/members/{subject_type}/{_segment(subject_id)}"
+        member = _segment(subject_id, _unknown(subject_type, subject_id))
+        route = f"{self._group_route(group, as_argument=True)}/members/{subject_type}/{member}"
         return self._call(models.GroupInfo, "DELETE", route).model_dump()
 
     def add_user_to_group(self, user_id: str, group: str) -> Record:
@@ -412,7 +427,8 @@ class HttpClient(NexusClient):
         return [session.model_dump() for session in listing.sessions]
 
     def delete_session(self, session_id: str) -> None:
-        route = f"/sessions/{_segment(check.text(session_id, 'session_id'))}"
+        session_id = check.text(session_id, "session_id")
+        route = f"/sessions/{_segment(session_id, _missing('session', session_id))}"
         self._call(models.Deleted, "DELETE", route)
 
     # --- identity and admin -------------------------------------------------------------
@@ -436,7 +452,8 @@ class HttpClient(NexusClient):
         return [user.model_dump() for user in listing.users]
 
     def _user_route(self, user_id: str) -> str:
-        return f"/admin/users/{_segment(check.text(user_id, 'user_id'))}"
+        user_id = check.text(user_id, "user_id")
+        return f"/admin/users/{_segment(user_id, _missing('user', user_id))}"
 
     def update_user(
         self, user_id: str, *, disabled: bool | None = None, admin: bool | None = None
@@ -468,5 +485,6 @@ class HttpClient(NexusClient):
         return [key.model_dump() for key in listing.keys]
 
     def revoke_api_key(self, key_id: str) -> Record:
-        route = f"/admin/keys/{_segment(check.text(key_id, 'key_id'))}"
+        key_id = check.text(key_id, "key_id")
+        route = f"/admin/keys/{_segment(key_id, _missing('key', key_id))}"
         return self._call(models.KeyInfo, "DELETE", route).model_dump()

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from nexus.api.models import READ_METADATA_KEYS
 from nexus.client import arguments as check
 from nexus.client.interface import Data, NexusClient, Record
 from nexus.config import DEFAULT_DATA_DIR, ClientSettings, ServerSettings
@@ -25,11 +26,20 @@ def _dump_all(models: list[Any]) -> list[Record]:
 class EmbeddedClient(NexusClient):
     """Acts as the key's user when given an API key, else as the local ``system`` admin."""
 
-    def __init__(self, service: NexusService, principal: Principal, *, owns_service: bool):
+    def __init__(self, service: NexusService, api_key: str | None, *, owns_service: bool):
         self._service = service
-        self._principal = principal
+        self._api_key = api_key
         self._owns_service = owns_service
         self._closed = False
+        self._principal  # noqa: B018 - a bad key fails at connect, as over HTTP on first use
+
+    @property
+    def _principal(self) -> Principal:
+        # Re-checked on every call, like every HTTP request: a revoked or expired key, or a
+        # disabled user, stops working at once on clients that are already open.
+        if self._api_key is None:
+            return SYSTEM
+        return self._svc.auth.authenticate(self._api_key)
 
     @property
     def _svc(self) -> NexusService:
@@ -81,7 +91,8 @@ class EmbeddedClient(NexusClient):
 
     def read_with_metadata(self, path: str) -> Record:
         content, info = self._svc.files.read(self._principal, check.path(path))
-        return {"content": content, "metadata": _dump(info)}
+        described = info.model_dump()
+        return {"content": content, "metadata": {key: described[key] for key in READ_METADATA_KEYS}}
 
     def exists(self, path: str) -> bool:
         return self._svc.files.exists(self._principal, check.path(path))
@@ -270,8 +281,7 @@ def open_embedded(settings: ClientSettings) -> EmbeddedClient:
     data_dir = settings.data_dir or Path(DEFAULT_DATA_DIR)
     service = open_service(ServerSettings.from_env(data_dir=data_dir))
     try:
-        principal = service.auth.authenticate(settings.api_key) if settings.api_key else SYSTEM
+        return EmbeddedClient(service, settings.api_key, owns_service=True)
     except BaseException:
         service.close()
         raise
-    return EmbeddedClient(service, principal, owns_service=True)

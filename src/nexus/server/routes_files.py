@@ -62,6 +62,7 @@ def read_content(
         "X-Nexus-Version": str(info.version),
         "X-Nexus-Owner": info.owner or "",
         "X-Nexus-Modified": info.modified,
+        "X-Nexus-Created": info.created,
     }
     return Response(content=content, media_type="application/octet-stream", headers=headers)
 
