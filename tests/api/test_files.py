@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from nexus import (
     NexusFileExistsError,
     NexusFileNotFoundError,
@@ -198,19 +196,17 @@ def test_delete_and_move(team: Deployment) -> None:
         alice.move(f"{PROJECT}/other.md", "/workspace/bob-dir/other.md")
     assert alice.read(f"{PROJECT}/other.md") == b"other"
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the owner of an entry made directly in /workspace cannot delete or rename "
-    "it (both need can_write on /workspace, which nobody but admins has)",
-)
-def test_owners_delete_and_rename_their_own_top_level_entries(team: Deployment) -> None:
-    (alice,) = clients(team, "alice")
+    # Owners delete and rename what they made directly in /workspace; others cannot.
     alice.write("/workspace/scratch.txt", b"x")
-    alice.mkdir(PROJECT)
+    alice.mkdir("/workspace/scratch-dir/inner")
+    with raises(NexusFileNotFoundError, "not_found"):
+        bob.delete("/workspace/scratch.txt")
+    with raises(NexusFileNotFoundError, "not_found"):
+        bob.move("/workspace/scratch-dir", "/workspace/bob-dir/taken")
     alice.delete("/workspace/scratch.txt")
     assert alice.exists("/workspace/scratch.txt") is False
-    alice.move(PROJECT, "/workspace/renamed-project")
-    assert alice.stat("/workspace/renamed-project")["owner"] == "alice"
-    alice.delete("/workspace/renamed-project", recursive=True)
-    assert alice.exists("/workspace/renamed-project") is False
+    renamed = alice.move("/workspace/scratch-dir", "/workspace/renamed-dir")
+    assert (renamed["path"], renamed["owner"]) == ("/workspace/renamed-dir", "alice")
+    assert alice.stat("/workspace/renamed-dir/inner")["type"] == "directory"
+    alice.delete("/workspace/renamed-dir", recursive=True)
+    assert alice.exists("/workspace/renamed-dir") is False
