@@ -121,3 +121,8 @@ def test_managers_and_admins_change_membership_members_do_not(team: Deployment) 
     with raises(NexusFileNotFoundError, "group_not_found"):
         bob.get_group("reviewers")
     assert {g["name"] for g in admin.list_groups()} == {"helpers"}
+    # A new group of the same name starts without the old one's grants.
+    bob.create_group("reviewers")
+    bob.add_user_to_group("alice", "reviewers")
+    with raises(NexusPermissionError, "permission_denied"):
+        alice.read("/workspace/review/queue.md")
