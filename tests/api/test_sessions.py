@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-import pytest
-
 from nexus import (
     NexusFileNotFoundError,
     NexusPermissionError,
@@ -117,11 +115,6 @@ def test_an_expired_session_is_gone(team: Deployment) -> None:
     assert alice.read(f"/sessions/{long['id']}/fine.md") == b"fine"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an expired session's directory and files still show in list_files('/sessions') "
-    "and recursive listings (owner and admins), though stat/read/exists treat it as gone",
-)
 def test_an_expired_session_is_not_listed(team: Deployment) -> None:
     alice, admin = clients(team, "alice", "admin")
     short = alice.create_session(name="short", ttl=1)

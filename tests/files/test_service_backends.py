@@ -90,3 +90,19 @@ def test_concurrent_appends_lose_nothing(
     lines = content.decode().splitlines()
     assert sorted(lines) == sorted(f"{w}:{r}" for w in range(8) for r in range(10))
     assert info.version == 80
+
+
+def test_a_recreated_user_id_inherits_nothing(
+    service: NexusService, people: dict[str, Principal]
+) -> None:
+    bob = people["bob"]
+    service.files.write(bob, "/workspace/bobs/plan.md", b"plan")
+    service.sessions.create(bob, "s")
+    service.admin.delete_user(SYSTEM, "bob")
+    assert service.files.stat(SYSTEM, "/workspace/bobs/plan.md").owner is None
+
+    service.admin.create_user(SYSTEM, "bob", "New Bob", "newbob@example.com")
+    with pytest.raises(NexusPermissionError):
+        service.files.read(bob, "/workspace/bobs/plan.md")
+    assert service.sessions.list(bob) == []
+    assert service.permissions.list(bob) == []

@@ -68,13 +68,17 @@ class Access:
 
     def _without_expired_session(self, conn: Connection, resolved: Resolved) -> Resolved:
         # An expired session is gone for every reader even before the sweeper removes it.
-        session_id = session_id_of(resolved.path)
-        if session_id is None or len(resolved.chain) < 3:
-            return resolved
-        session = self.runtime.sessions.get(conn, session_id)
-        if session is None or session.is_expired(self.runtime.now()):
+        if len(resolved.chain) >= 3 and self.is_expired_session(conn, resolved.path):
             return Resolved(resolved.path, resolved.chain[:2])
         return resolved
+
+    def is_expired_session(self, conn: Connection, path: str) -> bool:
+        """Whether ``path`` lies in a session that has expired (or has no record)."""
+        session_id = session_id_of(path)
+        if session_id is None:
+            return False
+        session = self.runtime.sessions.get(conn, session_id)
+        return session is None or session.is_expired(self.runtime.now())
 
     def can(self, conn: Connection, principal: Principal, relation: str, entry: Entry) -> bool:
         if principal.is_admin:

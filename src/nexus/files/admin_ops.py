@@ -90,6 +90,8 @@ class AdminOperations:
             self.runtime.engine.delete(
                 conn, RelationshipFilter(subject_type="user", subject_id=user_id)
             )
+            # A later account with the same id must not even look like the owner.
+            self.runtime.tree.forget_owner(conn, user_id)
             self.runtime.users.delete(conn, user_id)
 
     def create_api_key(

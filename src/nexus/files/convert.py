@@ -20,7 +20,7 @@ def file_info(entry: Entry, path: str) -> FileInfo:
         created=iso(entry.created_at),
         version=entry.version,
         etag=entry.blob_hash,
-        owner=entry.owner,
+        owner=entry.owner or None,  # '' once the owner's account was deleted
         restricted=entry.restricted,
     )
 

@@ -111,6 +111,10 @@ class FileOperations:
                         child_path = join(directory_path, child.name)
                         if not (can_read or is_root(child_path)):
                             continue
+                        if _is_session_directory(child_path) and self.access.is_expired_session(
+                            conn, child_path
+                        ):
+                            continue  # expired: gone for readers before the sweeper runs
                         found.append(file_info(child, child_path))
                         if recursive and child.is_directory:
                             next_frontier.append((child_path, child))

@@ -244,6 +244,13 @@ class TreeStore:
             raise NexusFileExistsError(f"{new_name!r} already exists") from None
         return self.get_required(conn, entry_id)
 
+    def forget_owner(self, conn: Connection, owner: str) -> None:
+        """Clear the recorded owner of every entry ``owner`` made (their account is gone)."""
+        conn.execute(update(entries).where(entries.c.owner == owner).values(owner=""))
+        for entry_id, entry in list(_memo(conn).items()):
+            if entry.owner == owner:
+                _memo(conn).pop(entry_id)
+
     def set_restricted(self, conn: Connection, entry_id: int, restricted: bool) -> Entry:
         conn.execute(update(entries).where(entries.c.id == entry_id).values(restricted=restricted))
         return self.get_required(conn, entry_id)
