@@ -1,4 +1,4 @@
-"""Restricted folders: grants from above stop there; ownership from above and admins get in."""
+"""Restricted folders: grants from above stop there; the folder's own owners and admins get in."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ def test_tutorial_confidential_folder(team: Deployment) -> None:
     assert bob.read(f"{confidential}/strategy.md") == b"Confidential strategy"
 
 
-def test_ownership_reaches_through_and_only_owners_and_admins_restrict(team: Deployment) -> None:
+def test_only_direct_owners_and_admins_pass_a_restriction(team: Deployment) -> None:
     alice, bob, carol = clients(team, "alice", "bob", "carol")
     bob.mkdir("/workspace/bob-team")
     grant(bob, "alice", "/workspace/bob-team", "can_write")
@@ -85,14 +85,13 @@ def test_ownership_reaches_through_and_only_owners_and_admins_restrict(team: Dep
 
     with raises(NexusPermissionError, "permission_denied"):
         carol.read("/workspace/bob-team/alice-secret/plan.md")
-    # Bob owns the enclosing folder: his ownership is not a grant from above that stops.
-    assert bob.read("/workspace/bob-team/alice-secret/plan.md") == b"plan"
-    bob.write("/workspace/bob-team/alice-secret/plan.md", b"bob's plan")
-    assert check(bob, "bob", "/workspace/bob-team/alice-secret/plan.md", "owner") is True
-    assert alice.read("/workspace/bob-team/alice-secret/plan.md") == b"bob's plan"
-    # An owner grant from above reaches through too (Carol's read grant did not).
+    # Ownership is not inherited: owning the enclosing folder is a grant from above too.
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.read("/workspace/bob-team/alice-secret/plan.md")
     grant(bob, "carol", "/workspace/bob-team", "owner")
-    assert carol.read("/workspace/bob-team/alice-secret/plan.md") == b"bob's plan"
+    with raises(NexusPermissionError, "permission_denied"):
+        carol.read("/workspace/bob-team/alice-secret/plan.md")
+    assert alice.read("/workspace/bob-team/alice-secret/plan.md") == b"plan"
 
     # Only owners and admins restrict.
     admin = team.as_user("admin")
@@ -137,3 +136,26 @@ def test_a_writer_cannot_move_a_restricted_folder_out_of_reach(team: Deployment)
     with raises(NexusPermissionError, "permission_denied"):
         bob.read("/workspace/bob-own/sub/confidential/strategy.md")
     assert alice.read(f"{PROJECT}/sub/confidential/strategy.md") == b"Confidential strategy"
+
+
+def test_a_writer_who_moves_a_file_under_his_folder_does_not_become_its_owner(
+    team: Deployment,
+) -> None:
+    alice, bob, carol = clients(team, "alice", "bob", "carol")
+    alice.write(f"{PROJECT}/alice.md", b"alice's work")
+    grant(alice, "bob", PROJECT, "can_write")
+    bob.mkdir("/workspace/bob-home")
+    bob.move(f"{PROJECT}/alice.md", "/workspace/bob-home/alice.md")  # writers may move
+
+    moved = "/workspace/bob-home/alice.md"
+    assert check(bob, "bob", moved, "owner") is False
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.revoke_permission("user", "alice", "file", moved, "owner")
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.grant_permission("user", "carol", "file", moved, "owner")
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.grant_permission("user", "bob", "file", moved, "owner")
+    assert alice.read(moved) == b"alice's work"
+    assert check(alice, "alice", moved, "owner") is True
+    with raises(NexusPermissionError, "permission_denied"):
+        carol.read(moved)

@@ -74,8 +74,8 @@ class AdminOperations:
         """Remove an account with its keys, sessions, inbox and every grant to it.
 
         Files the user made stay where they are; their owner grants go, so the owners of
-        the enclosing folders (and admins) manage them. A new account with the same id
-        starts with nothing of the old one.
+        the enclosing folders keep writing them and admins grant new owners. A new account
+        with the same id starts with nothing of the old one.
         """
         _require_admin(principal)
         if user_id == principal.user_id:

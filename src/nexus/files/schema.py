@@ -2,8 +2,9 @@
 
 ``parent`` and ``inherit_parent`` are not stored: the directory tree supplies them (see
 runtime.py). ``inherit_parent`` is the parent unless the entry is a restricted directory,
-so grants from above stop at a restricted folder while ownership still reaches through it:
-the owner of an enclosing folder keeps access to everything inside it.
+so grants from above stop at a restricted folder. Ownership is never inherited: the power to
+grant and revoke on an entry belongs to its direct owners (and admins). Otherwise a mere
+writer could move someone's file under a folder of their own and become its owner.
 """
 
 FILE_SCHEMA = """
@@ -21,7 +22,7 @@ type file
   relations
     define parent: [file]
     define inherit_parent: [file]
-    define owner: [user, group#member] or owner from parent
+    define owner: [user, group#member]
     define can_write: [user, group#member] or owner or can_write from inherit_parent
     define can_execute: [user, group#member] or owner or can_execute from inherit_parent
     define can_read: [user, user:*, group#member] or can_write or can_execute or can_read from inherit_parent
