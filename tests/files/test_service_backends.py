@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from nexus.config import ServerSettings
 from nexus.errors import NexusConflictError, NexusPermissionError
-from nexus.files import SYSTEM, NexusService, Principal
+from nexus.files import SYSTEM, NexusService, Principal, open_service
 
 
 def test_team_scenario(service: NexusService, people: dict[str, Principal]) -> None:
@@ -106,3 +108,32 @@ def test_a_recreated_user_id_inherits_nothing(
         service.files.read(bob, "/workspace/bobs/plan.md")
     assert service.sessions.list(bob) == []
     assert service.permissions.list(bob) == []
+
+
+def test_the_embedded_store_is_private_to_its_os_user(tmp_path: Path) -> None:
+    data_dir = tmp_path / "new-data"
+    opened = open_service(ServerSettings(data_dir=data_dir))
+    try:
+        opened.admin.create_user(SYSTEM, "admin", "A", "a@example.com")
+    finally:
+        opened.close()
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    for name in ("nexus.db", "server.secret"):
+        assert (data_dir / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def test_granting_does_not_tell_hidden_from_absent(
+    service: NexusService, people: dict[str, Principal]
+) -> None:
+    alice, carol = people["alice"], people["carol"]
+    service.files.write(alice, "/workspace/p/confidential/s.md", b"secret")
+    service.files.set_restricted(alice, "/workspace/p/confidential", True)
+    service.permissions.grant(alice, "user", "carol", "file", "/workspace/p", "can_read")
+    answers = []
+    for name in ("confidential", "never-existed"):
+        with pytest.raises(NexusPermissionError) as raised:
+            service.permissions.grant(
+                carol, "user", "carol", "file", f"/workspace/p/{name}", "can_read"
+            )
+        answers.append((type(raised.value), raised.value.detail_code))
+    assert answers[0] == answers[1]

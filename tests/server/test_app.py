@@ -134,3 +134,40 @@ def test_openapi_document_describes_the_api(client: TestClient) -> None:
     assert "/api/v1/files/content" in document["paths"]
     put = document["paths"]["/api/v1/files/content"]["put"]
     assert "application/octet-stream" in put["requestBody"]["content"]
+
+
+def test_authentication_comes_before_body_parsing(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/permissions/grant",
+        content=b"{bad",
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["reason"] == "missing_key"
+
+
+def test_a_key_with_trailing_words_is_a_malformed_header(
+    client: TestClient, alice_key: str
+) -> None:
+    response = client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {alice_key} extra"})
+    assert response.status_code == 401
+    assert response.json()["error"]["reason"] == "malformed_header"
+
+
+def test_framework_errors_use_our_codes(client: TestClient, alice_key: str) -> None:
+    auth = {"Authorization": f"Bearer {alice_key}", "Content-Type": "application/json"}
+    deep = b"[" * 100_000
+    response = client.post("/api/v1/permissions/grant", content=deep, headers=auth)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_argument"
+
+
+@pytest.mark.parametrize("version", ["9223372036854775808", "99999999999999999999999", "0"])
+def test_out_of_range_versions_are_a_400(client: TestClient, alice_key: str, version: str) -> None:
+    auth = {"Authorization": f"Bearer {alice_key}"}
+    client.put("/api/v1/files/content", params={"path": "/workspace/v"}, content=b"x", headers=auth)
+    response = client.get(
+        "/api/v1/files/content", params={"path": "/workspace/v", "version": version}, headers=auth
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_argument"

@@ -20,6 +20,7 @@ from nexus.files.namespaces import SESSIONS, is_root
 from nexus.files.principal import Principal
 from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
+from nexus.files.validation import optional_version
 from nexus.metadata import DIRECTORY, FILE, Entry
 from nexus.paths import is_within, join, normalize, parent, segments
 
@@ -76,6 +77,7 @@ class FileOperations:
         self, principal: Principal, path: str, version: int | None = None
     ) -> tuple[bytes, FileInfo]:
         path = normalize(path)
+        version = optional_version("version", version, minimum=1)
         with self.runtime.db.read() as conn:
             entry = self.access.find(conn, principal, path).entry
             if entry.is_directory:
@@ -141,6 +143,7 @@ class FileOperations:
     ) -> FileInfo:
         """Replace (or create) a file. Conditions are checked and applied in one transaction."""
         path = normalize(path)
+        if_version = optional_version("if_version", if_version, minimum=0)
         _protect_structure(path, "write")
         self._check_size(path, len(data))
         # The blob is durable before any metadata points at it.

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 from nexus.api.models import CheckResult, GrantResult, PermissionRecord, RevokeResult
 from nexus.authz import Relationship, RelationshipFilter, SubjectRef
 from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError
-from nexus.files.access import Access
+from nexus.files.access import Access, denied
 from nexus.files.creation import Creator
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref
@@ -75,10 +75,13 @@ class PermissionOperations:
                     "only can_read may be granted to every user ('*')", code="subject_not_allowed"
                 )
             resolved = self.access.resolve(conn, path)
-            if resolved.exists:
-                entry = self.access.find(conn, principal, path).entry
-            else:
+            if not resolved.exists:
                 entry = self.creator.create(conn, principal, resolved, DIRECTORY)
+            elif self.access.sees(conn, principal, path, resolved.entry):
+                entry = resolved.entry
+            else:
+                # Answer exactly as for an absent name the caller may not create.
+                raise denied(path)
             self._require_owner(conn, principal, entry, path)
             tuple_ = Relationship(file_ref(entry.id), relation, subject, now, principal.user_id)
             created = self.runtime.engine.write(conn, tuple_)

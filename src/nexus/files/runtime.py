@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -120,9 +121,23 @@ def _ensure_namespaces(runtime: Runtime) -> None:
                 )
 
 
+def _prepare_private_data_dir(settings: ServerSettings) -> None:
+    """Make the data dir (0700 when we create it) and the SQLite file readable by us only.
+
+    SQLite gives its -wal and -shm files the database file's mode, so making the database
+    0600 before SQLite first opens it keeps paths, grants and emails from other OS users.
+    """
+    if not settings.data_dir.exists():
+        settings.data_dir.mkdir(parents=True, mode=0o700)
+    if settings.database_url is None:
+        database = settings.data_dir / "nexus.db"
+        if not database.exists():
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def open_runtime(settings: ServerSettings) -> Runtime:
     """Open (creating on first use) the data dir, database and blob store of ``settings``."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _prepare_private_data_dir(settings)
     url = settings.resolved_database_url
     migration_engine = open_engine_without_pool(url)
     try:

@@ -25,3 +25,20 @@ def optional_ttl(field: str, value: object) -> int | None:
             f"{field} must be between 1 and {MAX_TTL_SECONDS} seconds", code="invalid_ttl"
         )
     return value
+
+
+# Versions are 32-bit integers in the database (PostgreSQL INTEGER).
+MAX_VERSION = 2**31 - 1
+
+
+def optional_version(field: str, value: object, minimum: int) -> int | None:
+    """A version number: None, or a whole number from ``minimum`` to MAX_VERSION."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise NexusValidationError(f"{field} must be a whole number", code="invalid_version")
+    if not minimum <= value <= MAX_VERSION:
+        raise NexusValidationError(
+            f"{field} must be between {minimum} and {MAX_VERSION}", code="invalid_version"
+        )
+    return value

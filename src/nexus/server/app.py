@@ -13,6 +13,7 @@ from nexus.server import (
     routes_permissions,
     routes_sessions,
 )
+from nexus.server.authentication import AuthenticationMiddleware
 from nexus.server.errors import install_error_handlers
 from nexus.version import __version__
 
@@ -26,6 +27,7 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
         version=__version__,
         description="Multi-user file server with relationship-based permissions.",
         responses=_ERRORS,  # type: ignore[arg-type]
+        redoc_url=None,
     )
     app.state.service = service
     app.state.local_admin = local_admin
@@ -39,4 +41,5 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
     for module in (routes_files, routes_permissions, routes_groups, routes_sessions, routes_admin):
         api.include_router(module.router)
     app.include_router(api)
+    app.add_middleware(AuthenticationMiddleware, service=service, local_admin=local_admin)
     return app

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
-from nexus.errors import NexusAuthenticationError
-from nexus.files import SYSTEM, NexusService, Principal
+from nexus.files import NexusService, Principal
+from nexus.server.authentication import PRINCIPAL_STATE
 
-# auto_error=False: a missing key is answered by our own 401 body, not FastAPI's 403.
+# Only documents the scheme in OpenAPI; AuthenticationMiddleware does the checking.
 _bearer = HTTPBearer(auto_error=False, description="An API key from `nexus admin create-user-key`")
 
 
@@ -19,21 +19,9 @@ def get_service(request: Request) -> NexusService:
     return service
 
 
-def get_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    # The local admin socket only accepts the server's own OS user (checked on connect).
-    if request.app.state.local_admin:
-        return SYSTEM
-    if credentials is None:
-        header = request.headers.get("authorization")
-        if header:
-            raise NexusAuthenticationError(
-                "malformed Authorization header: use 'Bearer <key>'", code="malformed_header"
-            )
-    key = credentials.credentials if credentials else None
-    return get_service(request).auth.authenticate(key)
+def get_principal(request: Request, _scheme: Annotated[object, Depends(_bearer)]) -> Principal:
+    principal: Principal = getattr(request.state, PRINCIPAL_STATE)
+    return principal
 
 
 Service = Annotated[NexusService, Depends(get_service)]

@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexus.api.models import ErrorBody, ErrorDetail
-from nexus.errors import NexusError
+from nexus.errors import ERROR_CLASSES, NexusError
 
 log = logging.getLogger("nexus.server")
 
-_STATUS_CODES = {404: "not_found", 405: "invalid_argument", 413: "payload_too_large"}
+# Framework-raised HTTP errors (bad JSON, unknown route, ...) get the codes of our classes.
+_STATUS_CODES = {cls.http_status: cls.code for cls in ERROR_CLASSES} | {405: "invalid_argument"}
 
 
 def error_response(

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from nexus.api.models import (
     Deleted,
@@ -16,7 +17,7 @@ from nexus.api.models import (
     MoveRequest,
     RestrictRequest,
 )
-from nexus.errors import NexusPayloadTooLargeError
+from nexus.errors import NexusPayloadTooLargeError, NexusValidationError
 from nexus.server.dependencies import Caller, Service
 
 router = APIRouter(prefix="/files", tags=["files"])
@@ -37,11 +38,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
         raise NexusPayloadTooLargeError(f"body of {declared} bytes is over the limit of {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise NexusPayloadTooLargeError(f"body is over the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise NexusPayloadTooLargeError(f"body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client hung up mid-upload: nothing is written, and nobody reads the answer.
+        raise NexusValidationError("the body ended early", code="incomplete_body") from None
     return b"".join(chunks)
 
 
