@@ -83,6 +83,12 @@ class NexusPayloadTooLargeError(NexusError):
     http_status = 413
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for echoing user input in messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(text)} chars)"
+
+
 ERROR_CLASSES: tuple[type[NexusError], ...] = (
     NexusValidationError,
     NexusAuthenticationError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, shown
 
 MAX_SEGMENT_BYTES = 255
 MAX_PATH_BYTES = 4096
@@ -19,7 +19,10 @@ ROOT = "/"
 
 
 def _reject(path: str, rule: str) -> NexusValidationError:
-    return NexusValidationError(f"invalid path {path!r}: {rule}", path=path, code="invalid_path")
+    # Echo at most a prefix: a 70 KB path need not come back twice in the answer.
+    return NexusValidationError(
+        f"invalid path {shown(path)}: {rule}", path=path[:MAX_PATH_BYTES], code="invalid_path"
+    )
 
 
 def _has_control_character(text: str) -> bool:
@@ -57,6 +60,14 @@ def normalize(path: object) -> str:
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise _reject(path, f"a path segment is longer than {MAX_SEGMENT_BYTES} bytes")
     return "/" + "/".join(segments)
+
+
+def normalize_file(path: object) -> str:
+    """Like :func:`normalize`, for a path that must name a file: no trailing slash."""
+    canonical = normalize(path)
+    if isinstance(path, str) and path.endswith("/") and canonical != ROOT:
+        raise _reject(path, "a path ending in '/' names a directory, not a file")
+    return canonical
 
 
 def segments(path: str) -> list[str]:

@@ -9,7 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nexus.errors import NexusValidationError
-from nexus.paths import ancestors, is_within, join, name, normalize, parent, segments
+from nexus.paths import (
+    ancestors,
+    is_within,
+    join,
+    name,
+    normalize,
+    normalize_file,
+    parent,
+    segments,
+)
 
 
 @pytest.mark.parametrize(
@@ -76,3 +85,15 @@ def test_normalize_is_idempotent_or_rejects(text: str) -> None:
     assert normalize(once) == once
     assert once == unicodedata.normalize("NFC", once)
     assert all(part not in ("", ".", "..") for part in segments(once))
+
+
+def test_a_file_path_may_not_end_in_a_slash() -> None:
+    assert normalize_file("/workspace/a.txt") == "/workspace/a.txt"
+    with pytest.raises(NexusValidationError, match="names a directory"):
+        normalize_file("/workspace/trail/")
+
+
+def test_errors_echo_only_a_prefix_of_huge_input() -> None:
+    with pytest.raises(NexusValidationError) as raised:
+        normalize("/" + "x" * 70_000)
+    assert len(str(raised.value)) < 300

@@ -13,6 +13,7 @@ from nexus.cli.files import COMMANDS as FILE_COMMANDS
 from nexus.cli.output import report_error
 from nexus.cli.rebac import rebac
 from nexus.errors import NexusError
+from nexus.version import __version__
 
 
 class NexusGroup(click.Group):
@@ -27,6 +28,7 @@ class NexusGroup(click.Group):
 
 
 @click.group(cls=NexusGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nexus")
 @connection_options
 def cli() -> None:
     """Nexus: a multi-user file server with relationship-based permissions.

@@ -41,6 +41,12 @@ def path(value: object, name: str = "path") -> str:
     return paths.normalize(value)
 
 
+def file_path(value: object, name: str = "path") -> str:
+    """A path that names a file (written or appended to): no trailing slash."""
+    path(value, name)
+    return paths.normalize_file(value)
+
+
 def text(value: object, name: str, *, allow_empty: bool = False) -> str:
     """A string argument (an id, a name, a relation)."""
     if not isinstance(value, str):

@@ -224,7 +224,7 @@ class HttpClient(NexusClient):
         if_none_match: bool = False,
     ) -> Record:
         params = _query(
-            path=check.path(path),
+            path=check.file_path(path),
             if_version=check.optional_integer(if_version, "if_version", minimum=0),
             if_none_match=check.boolean(if_none_match, "if_none_match") or None,
         )
@@ -276,7 +276,7 @@ class HttpClient(NexusClient):
         self._call(models.Deleted, "DELETE", "/files", params=params)
 
     def append(self, path: str, data: Data) -> Record:
-        params = _query(path=check.path(path))
+        params = _query(path=check.file_path(path))
         content = check.data(data)
         return self._call(
             models.FileInfo, "POST", "/files/append", params=params, content=content

@@ -77,7 +77,7 @@ class EmbeddedClient(NexusClient):
     ) -> Record:
         info = self._svc.files.write(
             self._principal,
-            check.path(path),
+            check.file_path(path),
             check.data(data),
             if_version=check.optional_integer(if_version, "if_version", minimum=0),
             if_none_match=check.boolean(if_none_match, "if_none_match"),
@@ -106,7 +106,9 @@ class EmbeddedClient(NexusClient):
         )
 
     def append(self, path: str, data: Data) -> Record:
-        return _dump(self._svc.files.append(self._principal, check.path(path), check.data(data)))
+        return _dump(
+            self._svc.files.append(self._principal, check.file_path(path), check.data(data))
+        )
 
     def list_files(self, path: str = "/", recursive: bool = False) -> list[Record]:
         entries = self._svc.files.list(

@@ -6,7 +6,7 @@ from sqlalchemy import Connection
 
 from nexus.api.models import KeyInfo, NewKey, UserInfo
 from nexus.authz import RelationshipFilter
-from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError
+from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError, shown
 from nexus.files.convert import key_info, user_info
 from nexus.files.namespaces import inbox_path
 from nexus.files.principal import Principal
@@ -132,5 +132,5 @@ class AdminOperations:
     def _existing(self, conn: Connection, user_id: str) -> User:
         user = self.runtime.users.get(conn, str(user_id))
         if user is None:
-            raise NexusFileNotFoundError(f"no such user: {user_id!r}", code="user_not_found")
+            raise NexusFileNotFoundError(f"no such user: {shown(user_id)}", code="user_not_found")
         return user

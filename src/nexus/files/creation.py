@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from nexus.authz import Relationship, SubjectRef
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, shown
 from nexus.files.access import Access, Resolved, denied
 from nexus.files.namespaces import inbox_path, inbox_user
 from nexus.files.principal import Principal
@@ -32,7 +32,7 @@ class Creator:
         if not anchor.is_directory:
             if self.access.can(conn, principal, "can_read", anchor):
                 raise NexusValidationError(
-                    f"not a directory: {anchor.name!r} in {resolved.path}",
+                    f"not a directory: {shown(anchor.name)} in {resolved.path}",
                     path=resolved.path,
                     code="not_a_directory",
                 )
@@ -85,7 +85,7 @@ class Creator:
             return resolved
         if self.runtime.users.get(conn, user_id) is None:
             raise NexusValidationError(
-                f"no user {user_id!r} to deliver to", path=resolved.path, code="unknown_user"
+                f"no user {shown(user_id)} to deliver to", path=resolved.path, code="unknown_user"
             )
         now = self.runtime.now()
         inbox = self.runtime.tree.create(

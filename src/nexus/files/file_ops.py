@@ -22,7 +22,7 @@ from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
 from nexus.files.validation import optional_version
 from nexus.metadata import DIRECTORY, FILE, Entry
-from nexus.paths import is_within, join, normalize, parent, segments
+from nexus.paths import is_within, join, normalize, normalize_file, parent, segments
 
 # Appends retry when another writer moved the file between reading and committing.
 MAX_APPEND_ATTEMPTS = 100
@@ -142,7 +142,7 @@ class FileOperations:
         if_none_match: bool = False,
     ) -> FileInfo:
         """Replace (or create) a file. Conditions are checked and applied in one transaction."""
-        path = normalize(path)
+        path = normalize_file(path)
         if_version = optional_version("if_version", if_version, minimum=0)
         _protect_structure(path, "write")
         self._check_size(path, len(data))
@@ -211,7 +211,7 @@ class FileOperations:
 
     def append(self, principal: Principal, path: str, data: bytes) -> FileInfo:
         """Add ``data`` at the end of a file (creating it), atomically against other writers."""
-        path = normalize(path)
+        path = normalize_file(path)
         _protect_structure(path, "write")
         for _attempt in range(MAX_APPEND_ATTEMPTS):
             try:

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 from nexus.api.models import GroupInfo
 from nexus.authz import ObjectRef, Relationship, RelationshipFilter, SubjectRef
-from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError
+from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError, shown
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, user_ref
 from nexus.files.timestamps import iso
@@ -111,16 +111,16 @@ class GroupOperations:
                 )
                 if removed == 0:
                     raise NexusFileNotFoundError(
-                        f"{member.type} {member.id!r} is not a member of group {group!r}",
+                        f"{member.type} {shown(member.id)} is not a member of group {shown(group)}",
                         code="relationship_not_found",
                     )
             return self._info(conn, record)
 
     def _require_member_exists(self, conn: Connection, member: SubjectRef) -> None:
         if member.type == "user" and self.runtime.users.get(conn, member.id) is None:
-            raise NexusValidationError(f"no such user: {member.id!r}", code="unknown_user")
+            raise NexusValidationError(f"no such user: {shown(member.id)}", code="unknown_user")
         if member.type == "group" and self.runtime.groups.get(conn, member.id) is None:
-            raise NexusValidationError(f"no such group: {member.id!r}", code="unknown_group")
+            raise NexusValidationError(f"no such group: {shown(member.id)}", code="unknown_group")
 
     def _existing(
         self,
@@ -132,7 +132,7 @@ class GroupOperations:
         group = self.runtime.groups.get(conn, require_text("group", name))
         if group is None:
             code = "group_not_found" if missing is NexusFileNotFoundError else "unknown_group"
-            raise missing(f"no such group: {name!r}", code=code)
+            raise missing(f"no such group: {shown(name)}", code=code)
         return group
 
     def _require_manager(self, conn: Connection, principal: Principal, name: str) -> None:
@@ -142,7 +142,7 @@ class GroupOperations:
             conn, user_ref(principal.user_id), "manager", _group_ref(name)
         ):
             raise NexusPermissionError(
-                f"permission denied: only admins and managers of group {name!r} may change it"
+                f"permission denied: only admins and managers of group {shown(name)} may change it"
             )
 
     def _info(self, conn: Connection, group: Group) -> GroupInfo:

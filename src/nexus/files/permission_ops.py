@@ -6,7 +6,12 @@ from sqlalchemy import Connection
 
 from nexus.api.models import CheckResult, GrantResult, PermissionRecord, RevokeResult
 from nexus.authz import Relationship, RelationshipFilter, SubjectRef
-from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError
+from nexus.errors import (
+    NexusFileNotFoundError,
+    NexusPermissionError,
+    NexusValidationError,
+    shown,
+)
 from nexus.files.access import Access, denied
 from nexus.files.creation import Creator
 from nexus.files.principal import Principal
@@ -26,7 +31,7 @@ def _relation(value: object) -> str:
     relation = require_text("relation", value)
     if relation not in GRANTABLE_RELATIONS:
         raise NexusValidationError(
-            f"unknown relation {relation!r}: use one of {', '.join(GRANTABLE_RELATIONS)}",
+            f"unknown relation {shown(relation)}: use one of {', '.join(GRANTABLE_RELATIONS)}",
             code="unknown_relation",
         )
     return relation
@@ -36,7 +41,7 @@ def _object_type(value: object) -> str:
     object_type = require_text("object_type", value)
     if object_type != OBJECT_TYPE_FILE:
         raise NexusValidationError(
-            f"unknown object type {object_type!r}: permissions are granted on 'file' objects "
+            f"unknown object type {shown(object_type)}: permissions are granted on 'file' objects "
             "(files and directories); group membership has its own calls",
             code="unknown_object_type",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from nexus.authz import SubjectRef
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, shown
 from nexus.files.runtime import Runtime
 from nexus.files.schema import SUBJECT_TYPES
 from nexus.files.validation import require_text
@@ -24,17 +24,17 @@ def subject_ref(
     ident = require_text("subject_id", subject_id)
     if kind not in SUBJECT_TYPES:
         raise NexusValidationError(
-            f"unknown subject type {kind!r}: use one of {', '.join(SUBJECT_TYPES)}",
+            f"unknown subject type {shown(kind)}: use one of {', '.join(SUBJECT_TYPES)}",
             code="unknown_subject_type",
         )
     if kind == "user":
         if ident == WILDCARD:
             return SubjectRef("user", WILDCARD)
         if runtime.users.get(conn, ident) is None:
-            raise NexusValidationError(f"no such user: {ident!r}", code="unknown_user")
+            raise NexusValidationError(f"no such user: {shown(ident)}", code="unknown_user")
         return SubjectRef("user", ident)
     if runtime.groups.get(conn, ident) is None:
-        raise NexusValidationError(f"no such group: {ident!r}", code="unknown_group")
+        raise NexusValidationError(f"no such group: {shown(ident)}", code="unknown_group")
     return SubjectRef("group", ident, "member")
 
 

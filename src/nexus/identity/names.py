@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, shown
 
 # The built-in admin identity of the local admin socket and the embedded client; it owns the
 # namespace roots. No account can take this id.
@@ -18,13 +18,17 @@ _RULE = (
 
 def validate_user_id(user_id: object) -> str:
     if not isinstance(user_id, str) or not _NAME.match(user_id):
-        raise NexusValidationError(f"invalid user id {user_id!r}: {_RULE}", code="invalid_user_id")
+        raise NexusValidationError(
+            f"invalid user id {shown(user_id)}: {_RULE}", code="invalid_user_id"
+        )
     if user_id == SYSTEM_USER:
-        raise NexusValidationError(f"user id {user_id!r} is reserved", code="invalid_user_id")
+        raise NexusValidationError(f"user id {shown(user_id)} is reserved", code="invalid_user_id")
     return user_id
 
 
 def validate_group_name(name: object) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
-        raise NexusValidationError(f"invalid group name {name!r}: {_RULE}", code="invalid_group")
+        raise NexusValidationError(
+            f"invalid group name {shown(name)}: {_RULE}", code="invalid_group"
+        )
     return name
