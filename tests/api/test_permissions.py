@@ -88,8 +88,10 @@ def test_directory_grants_reach_everything_below_now_and_later(team: Deployment)
     assert bob.write(f"{PROJECT}/src/bob.py", b"bob")["owner"] == "bob"
     bob.write(f"{PROJECT}/src/existing.py", b"edited by bob")
     assert alice.read(f"{PROJECT}/src/existing.py") == b"edited by bob"
-    # The directory's owner owns what Bob made inside it (ownership comes from above).
-    assert check(alice, "alice", f"{PROJECT}/src/bob.py", "owner") is True
+    # The directory's owner writes what Bob made inside it, but ownership is not inherited:
+    # only Bob shares his file (docs/architecture.md, decision 1a).
+    assert check(alice, "alice", f"{PROJECT}/src/bob.py", "can_write") is True
+    assert check(alice, "alice", f"{PROJECT}/src/bob.py", "owner") is False
 
     # A can_read grant to every user ('*') reaches everyone, also users created later.
     alice.write("/workspace/public/notice.md", b"notice")
@@ -129,8 +131,9 @@ def test_only_owners_and_admins_grant_and_revoke(team: Deployment) -> None:
         grant(bob, "bob", PROJECT, "owner")
     with raises(NexusPermissionError, "permission_denied"):
         revoke(bob, "bob", PROJECT, "can_write")
-    # Carol sees nothing of the project.
-    with raises(NexusFileNotFoundError, "not_found"):
+    # Carol sees nothing of the project. Granting on a name she cannot see is refused just as
+    # on an absent name she may not create (it does not fall back to "not found").
+    with raises(NexusPermissionError, "permission_denied"):
         grant(carol, "carol", PROJECT, "can_read")
     with raises(NexusPermissionError, "permission_denied"):
         grant(carol, "carol", f"{PROJECT}/plan.md", "can_read")
