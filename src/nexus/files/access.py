@@ -18,7 +18,7 @@ from nexus.files.namespaces import is_root, session_id_of
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref, user_ref
 from nexus.metadata import Entry
-from nexus.paths import segments
+from nexus.paths import parent, segments
 
 
 def denied(path: str) -> NexusPermissionError:
@@ -104,8 +104,7 @@ class Access:
         parent_entry = resolved.parent
         if parent_entry is None:
             return False
-        parent_path = "/" + "/".join(segments(resolved.path)[:-1])
-        return self.sees(conn, principal, parent_path, parent_entry)
+        return self.sees(conn, principal, parent(resolved.path), parent_entry)
 
     def hidden(self, conn: Connection, principal: Principal, resolved: Resolved) -> Exception:
         """The error for a target that is absent or unseen (the 403/404 rule)."""

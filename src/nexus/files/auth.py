@@ -18,10 +18,5 @@ class Authenticator:
                 "missing API key: send 'Authorization: Bearer <key>'", code="missing_key"
             )
         with self.runtime.db.read() as conn:
-            record = self.runtime.keys.authenticate(conn, api_key, self.runtime.now())
-            user = self.runtime.users.get(conn, record.user_id)
-        if user is None:
-            raise NexusAuthenticationError("invalid API key")
-        if user.disabled:
-            raise NexusAuthenticationError("user account is disabled", code="user_disabled")
-        return Principal(user.id, user.is_admin)
+            holder = self.runtime.keys.authenticate(conn, api_key, self.runtime.now())
+        return Principal(holder.user_id, holder.is_admin)

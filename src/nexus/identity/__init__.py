@@ -1,7 +1,7 @@
 """Users, groups (as entities), API keys and sessions."""
 
 from nexus.identity.groups import Group, GroupStore
-from nexus.identity.keys import ApiKey, KeyStore
+from nexus.identity.keys import ApiKey, KeyHolder, KeyStore
 from nexus.identity.names import SYSTEM_USER, validate_group_name, validate_user_id
 from nexus.identity.secret import load_or_create_secret
 from nexus.identity.sessions import Session, SessionStore
@@ -12,6 +12,7 @@ __all__ = [
     "ApiKey",
     "Group",
     "GroupStore",
+    "KeyHolder",
     "KeyStore",
     "Session",
     "SessionStore",

@@ -8,9 +8,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from nexus.db.tables import api_keys
+from nexus.db.tables import api_keys, users
 from nexus.errors import NexusAuthenticationError, NexusValidationError
 
 KEY_PREFIX = "nxk_"
@@ -42,6 +42,26 @@ class ApiKey:
 
     def is_active(self, now: float) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHolder:
+    """Who an authenticated key acts for."""
+
+    key: ApiKey
+    user_id: str
+    is_admin: bool
+
+
+_BY_HASH = (
+    select(
+        api_keys,
+        users.c.is_admin.label("user_is_admin"),
+        users.c.disabled.label("user_disabled"),
+    )
+    .join(users, users.c.id == api_keys.c.user_id)
+    .where(api_keys.c.key_hash == bindparam("key_hash"))
+)
 
 
 class KeyStore:
@@ -88,14 +108,14 @@ class KeyStore:
         )
         return key, record
 
-    def authenticate(self, conn: Connection, key: str, now: float) -> ApiKey:
-        """The active key record for ``key``; NexusAuthenticationError otherwise."""
+    def authenticate(self, conn: Connection, key: str, now: float) -> KeyHolder:
+        """The active key for ``key`` and its user, in one query (every request pays it);
+        NexusAuthenticationError when the key is unknown, revoked or expired, or its user
+        is disabled."""
         if not key.startswith(KEY_PREFIX) or len(key) > 200:
             raise NexusAuthenticationError("invalid API key")
         digest = self._hash(key)
-        row = conn.execute(
-            select(api_keys, api_keys.c.key_hash).where(api_keys.c.key_hash == digest)
-        ).first()
+        row = conn.execute(_BY_HASH, {"key_hash": digest}).first()
         # Compare in constant time anyway: the index lookup is by hash, never by the key.
         if row is None or not hmac.compare_digest(row.key_hash, digest):
             raise NexusAuthenticationError("invalid API key")
@@ -104,7 +124,9 @@ class KeyStore:
             raise NexusAuthenticationError("API key has been revoked")
         if record.expires_at is not None and record.expires_at <= now:
             raise NexusAuthenticationError("API key has expired")
-        return record
+        if row.user_disabled:
+            raise NexusAuthenticationError("user account is disabled", code="user_disabled")
+        return KeyHolder(key=record, user_id=record.user_id, is_admin=bool(row.user_is_admin))
 
     def get(self, conn: Connection, key_id: str) -> ApiKey | None:
         row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
