@@ -289,7 +289,7 @@ class FileOperations:
                     path=path,
                     code="directory_not_empty",
                 )
-            remove_subtree(self.runtime, conn, entry)
+            remove_subtree(self.runtime, conn, entry, below)
 
     def _require_removable(
         self, conn: Connection, principal: Principal, resolved: Resolved, below: Sequence[Entry]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection
 
 from nexus.authz import RelationshipFilter
@@ -9,9 +11,16 @@ from nexus.files.runtime import Runtime
 from nexus.metadata import Entry
 
 
-def remove_subtree(runtime: Runtime, conn: Connection, entry: Entry) -> int:
-    """Delete ``entry`` and everything below it; returns how many entries went."""
-    doomed = [entry, *runtime.tree.descendants(conn, entry.id)]
+def remove_subtree(
+    runtime: Runtime, conn: Connection, entry: Entry, below: Sequence[Entry] | None = None
+) -> int:
+    """Delete ``entry`` and everything below it; returns how many entries went.
+
+    ``below``: its descendants, when the caller already walked the tree to check them.
+    """
+    if below is None:
+        below = runtime.tree.descendants(conn, entry.id)
+    doomed = [entry, *below]
     runtime.tree.delete(conn, [e.id for e in doomed])
     for gone in doomed:
         # The id dies with the entry: no grant survives to reach a later namesake.
