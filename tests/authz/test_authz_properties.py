@@ -147,3 +147,40 @@ def test_check_many_equals_individual_checks(
                 assert many == reference(folders + groups, subject, relation, objects)
         finally:
             db.dispose()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    folders=st.lists(st.one_of(folder_tuples, parent_tuples), max_size=12),
+    groups=st.lists(group_tuples, max_size=6),
+    requests=st.lists(
+        st.tuples(
+            st.sampled_from([SubjectRef("user", u) for u in USERS]),
+            st.sampled_from(["viewer", "editor", "can_read", "can_admin"]),
+            st.sampled_from([ObjectRef("folder", f) for f in FOLDERS]),
+        ),
+        max_size=10,
+    ),
+)
+def test_check_batch_answers_each_request_like_a_single_check(
+    folders: list[tuple[str, str, SubjectRef]],
+    groups: list[tuple[str, str, SubjectRef]],
+    requests: list[tuple[SubjectRef, str, ObjectRef]],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(open_engine(f"sqlite:///{Path(tmp) / 'p.db'}"))
+        metadata.create_all(db.engine)
+        engine = PermissionEngine(RelationshipStore(), parse_schema(FILE_SCHEMA))
+        try:
+            with db.write() as conn:
+                for name, rel, sub in folders:
+                    engine.write(conn, Relationship(ObjectRef("folder", name), rel, sub))
+                for name, rel, sub in groups:
+                    engine.write(conn, Relationship(ObjectRef("group", name), rel, sub))
+            with db.read() as conn:
+                batch = engine.check_batch(conn, requests)
+                singles = [engine.check(conn, s, r, o) for s, r, o in requests]
+            assert batch == singles
+            assert len(batch) == len(requests)
+        finally:
+            db.dispose()

@@ -204,6 +204,23 @@ class PermissionEngine:
                 results[obj] = self._evaluate(ctx, obj, relation)
         return results
 
+    def check_batch(
+        self, conn: Connection, requests: Sequence[tuple[SubjectRef, str, ObjectRef]]
+    ) -> list[bool]:
+        """Many independent checks at one revision; answers in request order.
+
+        Requests sharing a subject and relation are evaluated together, so their common
+        ancestors and groups are loaded and evaluated once.
+        """
+        groups: dict[tuple[SubjectRef, str], list[ObjectRef]] = defaultdict(list)
+        for subject, relation, obj in requests:
+            groups[(subject, relation)].append(obj)
+        answers: dict[tuple[SubjectRef, str, ObjectRef], bool] = {}
+        for (subject, relation), objects in groups.items():
+            for obj, allowed in self.check_many(conn, subject, relation, objects).items():
+                answers[(subject, relation, obj)] = allowed
+        return [answers[request] for request in requests]
+
     # --- grants ----------------------------------------------------------------------
 
     def write(self, conn: Connection, rel: Relationship) -> bool:
