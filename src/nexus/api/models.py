@@ -131,10 +131,90 @@ class RevokeResult(BaseModel):
 
 class CheckResult(BaseModel):
     allowed: bool
+    # Optional so clients still read answers of servers that predate revisions.
+    revision: int | None = Field(
+        default=None, description="The relationship revision the check was evaluated at"
+    )
 
 
 class PermissionList(BaseModel):
     permissions: list[PermissionRecord]
+
+
+# --- permission engine operations: batch check, lookups, expand, bulk writes -----------
+
+
+# Checks per batch and relationships per bulk write; more is refused (``batch_too_large``).
+MAX_BATCH_SIZE = 1000
+
+
+class BatchCheckRequest(StrictModel):
+    checks: list[PermissionRequest] = Field(description="At most 1000 checks")
+
+
+class BatchCheckResult(BaseModel):
+    results: list[bool] = Field(description="One answer per check, in request order")
+    revision: int = Field(description="The relationship revision every check was evaluated at")
+
+
+class ObjectList(BaseModel):
+    paths: list[str] = Field(description="Sorted paths on which the subject has the relation")
+    revision: int
+
+
+class SubjectInfo(BaseModel):
+    subject_type: str = Field(description="user, group (a group's members) or file (a parent)")
+    subject_id: str = Field(description="User id, group name, path; '*' means every user")
+
+
+class SubjectList(BaseModel):
+    subjects: list[SubjectInfo]
+    revision: int
+
+
+ExpandKind = Literal["direct", "computed", "tupleset", "union", "intersection", "exclusion"]
+
+
+class ExpandTree(BaseModel):
+    """One node of the userset tree of ``object#relation``."""
+
+    kind: ExpandKind
+    object_type: str
+    object_id: str = Field(description="A path for files, a name for groups")
+    relation: str
+    subjects: list[SubjectInfo] = Field(
+        default_factory=list, description="'direct' nodes: the subjects stored on the relation"
+    )
+    children: list[ExpandTree] = Field(default_factory=list)
+    cycle: bool = Field(default=False, description="Already expanded above; not repeated")
+
+
+class ExpandResult(BaseModel):
+    tree: ExpandTree
+    revision: int
+
+
+class WriteRelationshipsRequest(StrictModel):
+    relationships: list[PermissionRequest] = Field(description="At most 1000 relationships")
+
+
+class WriteRelationshipsResult(BaseModel):
+    written: int = Field(description="Relationships newly stored")
+    unchanged: int = Field(description="Relationships that already existed")
+    revision: int
+
+
+class DeleteRelationshipsRequest(StrictModel):
+    object_type: str = "file"
+    object_id: str | None = Field(default=None, description="Path of the object")
+    relation: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+
+
+class DeleteRelationshipsResult(BaseModel):
+    deleted: int
+    revision: int
 
 
 # --- groups -----------------------------------------------------------------------------

@@ -6,7 +6,10 @@ canonical string for a path) or raises :class:`NexusValidationError` naming the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from nexus import paths
+from nexus.api.models import MAX_BATCH_SIZE
 from nexus.errors import NexusValidationError
 
 _CODE = "invalid_argument"
@@ -99,3 +102,39 @@ def permission(
         "object_id": text(object_id, "object_id"),
         "relation": text(relation, "relation"),
     }
+
+
+_REQUEST_FIELDS = ("subject_type", "subject_id", "relation", "object_type", "object_id")
+
+
+def permission_requests(value: object, name: str) -> list[dict[str, str]]:
+    """Checks or relationships: a list of dicts with subject_type, subject_id, relation,
+    object_id and optionally object_type (default "file"); at most MAX_BATCH_SIZE."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise NexusValidationError(
+            f"{name} must be a list of dicts, not {_type_name(value)}", code=_CODE
+        )
+    if len(value) > MAX_BATCH_SIZE:
+        raise NexusValidationError(
+            f"too many {name}: {len(value)} (at most {MAX_BATCH_SIZE} per call)",
+            code="batch_too_large",
+        )
+    requests: list[dict[str, str]] = []
+    for index, item in enumerate(value):
+        where = f"{name}[{index}]"
+        if not isinstance(item, Mapping):
+            raise NexusValidationError(
+                f"{where} must be a dict, not {_type_name(item)}", code=_CODE
+            )
+        unknown = sorted(str(key) for key in item if key not in _REQUEST_FIELDS)
+        if unknown:
+            raise NexusValidationError(
+                f"{where} has unknown fields: {', '.join(unknown)} "
+                f"(expected {', '.join(_REQUEST_FIELDS)})",
+                code=_CODE,
+            )
+        fields = {"object_type": "file", **item}
+        requests.append(
+            {field: text(fields.get(field), f"{where}.{field}") for field in _REQUEST_FIELDS}
+        )
+    return requests

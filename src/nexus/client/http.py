@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -357,6 +357,70 @@ class HttpClient(NexusClient):
         )
         listing = self._call(models.PermissionList, "GET", "/permissions", params=params)
         return [record.model_dump() for record in listing.permissions]
+
+    def check_permissions(self, checks: Sequence[Mapping[str, str]]) -> list[bool]:
+        body = {"checks": check.permission_requests(checks, "checks")}
+        return self._call(
+            models.BatchCheckResult, "POST", "/permissions/check-batch", json_body=body
+        ).results
+
+    def list_objects(
+        self,
+        relation: str,
+        path: str = "/",
+        subject_type: str = "user",
+        subject_id: str | None = None,
+    ) -> list[str]:
+        params = _query(
+            relation=check.text(relation, "relation"),
+            path=check.path(path),
+            subject_type=check.text(subject_type, "subject_type"),
+            subject_id=check.optional_text(subject_id, "subject_id"),
+        )
+        return self._call(models.ObjectList, "GET", "/permissions/objects", params=params).paths
+
+    def list_subjects(self, path: str, relation: str, expand_groups: bool = False) -> list[Record]:
+        params = _query(
+            path=check.path(path),
+            relation=check.text(relation, "relation"),
+            expand_groups=check.boolean(expand_groups, "expand_groups"),
+        )
+        listing = self._call(models.SubjectList, "GET", "/permissions/subjects", params=params)
+        return [subject.model_dump() for subject in listing.subjects]
+
+    def expand_permission(self, path: str, relation: str) -> Record:
+        params = _query(path=check.path(path), relation=check.text(relation, "relation"))
+        result = self._call(models.ExpandResult, "GET", "/permissions/expand", params=params)
+        return result.tree.model_dump()
+
+    def write_relationships(self, relationships: Sequence[Mapping[str, str]]) -> Record:
+        body = {"relationships": check.permission_requests(relationships, "relationships")}
+        return self._call(
+            models.WriteRelationshipsResult, "POST", "/permissions/write", json_body=body
+        ).model_dump()
+
+    def delete_relationships(
+        self,
+        *,
+        object_id: str | None = None,
+        relation: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        object_type: str = "file",
+    ) -> Record:
+        body = models.DeleteRelationshipsRequest(
+            object_type=check.text(object_type, "object_type"),
+            object_id=check.optional_text(object_id, "object_id"),
+            relation=check.optional_text(relation, "relation"),
+            subject_type=check.optional_text(subject_type, "subject_type"),
+            subject_id=check.optional_text(subject_id, "subject_id"),
+        )
+        return self._call(
+            models.DeleteRelationshipsResult,
+            "POST",
+            "/permissions/delete",
+            json_body=body.model_dump(),
+        ).model_dump()
 
     # --- groups -------------------------------------------------------------------------
 

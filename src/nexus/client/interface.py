@@ -8,6 +8,7 @@ raise the same :mod:`nexus.errors` exceptions.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -140,6 +141,63 @@ class NexusClient(ABC):
         relation: str | None = None,
     ) -> list[Record]:
         """Stored relationships matching every given filter (PermissionRecord each)."""
+
+    def read_relationships(
+        self,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        relation: str | None = None,
+    ) -> list[Record]:
+        """The same as :meth:`list_permissions` (the name pairs with write/delete)."""
+        return self.list_permissions(object_type, object_id, subject_type, subject_id, relation)
+
+    @abstractmethod
+    def check_permissions(self, checks: Sequence[Mapping[str, str]]) -> list[bool]:
+        """Many checks at one revision, answers in order. Each check is a dict with
+        subject_type, subject_id, relation, object_id (a path) and optionally object_type
+        ("file"); each follows the rules of :meth:`check_permission`. At most 1000."""
+
+    @abstractmethod
+    def list_objects(
+        self,
+        relation: str,
+        path: str = "/",
+        subject_type: str = "user",
+        subject_id: str | None = None,
+    ) -> list[str]:
+        """Sorted paths at or below ``path`` on which the subject (default: yourself) has
+        ``relation``. Non-admins may ask about themselves, ``user *`` and their groups."""
+
+    @abstractmethod
+    def list_subjects(self, path: str, relation: str, expand_groups: bool = False) -> list[Record]:
+        """Who has ``relation`` on ``path``: SubjectInfo ``{subject_type, subject_id}`` each
+        (``user *``: every user). Users and groups by default; users only, members of
+        (nested) groups included, with ``expand_groups``."""
+
+    @abstractmethod
+    def expand_permission(self, path: str, relation: str) -> Record:
+        """The userset tree of ``path#relation`` (ExpandTree: kind, object_type, object_id,
+        relation, subjects, children, cycle)."""
+
+    @abstractmethod
+    def write_relationships(self, relationships: Sequence[Mapping[str, str]]) -> Record:
+        """Grant every relationship (dicts as for :meth:`check_permissions`) or none;
+        returns WriteRelationshipsResult ``{written, unchanged, revision}``."""
+
+    @abstractmethod
+    def delete_relationships(
+        self,
+        *,
+        object_id: str | None = None,
+        relation: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        object_type: str = "file",
+    ) -> Record:
+        """Delete the grants matching every filter given; DeleteRelationshipsResult
+        ``{deleted, revision}``. Non-admins must name an object (a path) they own."""
 
     # --- groups -------------------------------------------------------------------------
 

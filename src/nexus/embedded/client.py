@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,63 @@ class EmbeddedClient(NexusClient):
             relation=check.optional_text(relation, "relation"),
         )
         return _dump_all(found)
+
+    def check_permissions(self, checks: Sequence[Mapping[str, str]]) -> list[bool]:
+        requests = check.permission_requests(checks, "checks")
+        return self._svc.rebac.check_batch(self._principal, requests).results
+
+    def list_objects(
+        self,
+        relation: str,
+        path: str = "/",
+        subject_type: str = "user",
+        subject_id: str | None = None,
+    ) -> list[str]:
+        return self._svc.rebac.list_objects(
+            self._principal,
+            check.text(relation, "relation"),
+            check.path(path),
+            check.text(subject_type, "subject_type"),
+            check.optional_text(subject_id, "subject_id"),
+        ).paths
+
+    def list_subjects(self, path: str, relation: str, expand_groups: bool = False) -> list[Record]:
+        listing = self._svc.rebac.list_subjects(
+            self._principal,
+            check.path(path),
+            check.text(relation, "relation"),
+            check.boolean(expand_groups, "expand_groups"),
+        )
+        return _dump_all(listing.subjects)
+
+    def expand_permission(self, path: str, relation: str) -> Record:
+        result = self._svc.rebac.expand(
+            self._principal, check.path(path), check.text(relation, "relation")
+        )
+        return _dump(result.tree)
+
+    def write_relationships(self, relationships: Sequence[Mapping[str, str]]) -> Record:
+        requests = check.permission_requests(relationships, "relationships")
+        return _dump(self._svc.rebac.write_relationships(self._principal, requests))
+
+    def delete_relationships(
+        self,
+        *,
+        object_id: str | None = None,
+        relation: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        object_type: str = "file",
+    ) -> Record:
+        result = self._svc.rebac.delete_relationships(
+            self._principal,
+            object_type=check.text(object_type, "object_type"),
+            object_id=check.optional_text(object_id, "object_id"),
+            relation=check.optional_text(relation, "relation"),
+            subject_type=check.optional_text(subject_type, "subject_type"),
+            subject_id=check.optional_text(subject_id, "subject_id"),
+        )
+        return _dump(result)
 
     # --- groups -------------------------------------------------------------------------
 

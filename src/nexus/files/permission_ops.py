@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from nexus.api.models import CheckResult, GrantResult, PermissionRecord, RevokeResult
-from nexus.authz import Relationship, RelationshipFilter, SubjectRef
+from nexus.authz import ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.errors import (
     NexusFileNotFoundError,
     NexusPermissionError,
@@ -17,6 +17,7 @@ from nexus.files.creation import Creator
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref
 from nexus.files.schema import GRANTABLE_RELATIONS, OBJECT_TYPE_FILE
+from nexus.files.snapshot import snapshot_read
 from nexus.files.subjects import subject_label, subject_ref
 from nexus.files.timestamps import iso
 from nexus.files.validation import require_text
@@ -27,7 +28,7 @@ from nexus.paths import normalize
 VISIBLE_RELATIONS = (*GRANTABLE_RELATIONS, "member", "manager")
 
 
-def _relation(value: object) -> str:
+def file_relation(value: object) -> str:
     relation = require_text("relation", value)
     if relation not in GRANTABLE_RELATIONS:
         raise NexusValidationError(
@@ -37,7 +38,7 @@ def _relation(value: object) -> str:
     return relation
 
 
-def _object_type(value: object) -> str:
+def file_object_type(value: object) -> str:
     object_type = require_text("object_type", value)
     if object_type != OBJECT_TYPE_FILE:
         raise NexusValidationError(
@@ -69,30 +70,62 @@ class PermissionOperations:
         the grant has a stable id to hang on, as `nexus rebac grant ... /workspace/shared`
         in the tutorial expects.
         """
-        _object_type(object_type)
-        relation = _relation(relation)
-        path = normalize(object_id)
         now = self.runtime.now()
         with self.runtime.db.write() as conn:
-            subject = subject_ref(self.runtime, conn, subject_type, subject_id)
-            if subject.id == "*" and relation != "can_read":
-                raise NexusValidationError(
-                    "only can_read may be granted to every user ('*')", code="subject_not_allowed"
-                )
-            resolved = self.access.resolve(conn, path)
-            if not resolved.exists:
-                entry = self.creator.create(conn, principal, resolved, DIRECTORY)
-            elif self.access.sees(conn, principal, path, resolved.entry):
-                entry = resolved.entry
-            else:
-                # Answer exactly as for an absent name the caller may not create.
-                raise denied(path)
-            self._require_owner(conn, principal, entry, path)
-            tuple_ = Relationship(file_ref(entry.id), relation, subject, now, principal.user_id)
-            created = self.runtime.engine.write(conn, tuple_)
+            created, record = self.write_in(
+                conn,
+                principal,
+                subject_type,
+                subject_id,
+                object_type,
+                object_id,
+                relation,
+                now=now,
+                create_missing=True,
+            )
             revision = self.runtime.relationships.revision(conn)
-            record = self._record(tuple_, path)
         return GrantResult(created=created, relationship=record, revision=revision)
+
+    def write_in(
+        self,
+        conn: Connection,
+        principal: Principal,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+        *,
+        now: float,
+        create_missing: bool,
+    ) -> tuple[bool, PermissionRecord]:
+        """One grant inside the caller's write transaction: (newly stored?, the record).
+
+        ``create_missing``: a path that does not exist becomes a directory owned by the
+        granter (`grant`); otherwise it is refused by the 403/404 rule (bulk writes).
+        """
+        file_object_type(object_type)
+        relation = file_relation(relation)
+        path = normalize(object_id)
+        subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+        if subject.id == "*" and relation != "can_read":
+            raise NexusValidationError(
+                "only can_read may be granted to every user ('*')", code="subject_not_allowed"
+            )
+        resolved = self.access.resolve(conn, path)
+        if not resolved.exists and create_missing:
+            entry = self.creator.create(conn, principal, resolved, DIRECTORY)
+        elif resolved.exists and self.access.sees(conn, principal, path, resolved.entry):
+            entry = resolved.entry
+        elif create_missing:
+            # Answer exactly as for an absent name the caller may not create.
+            raise denied(path)
+        else:
+            raise self.access.hidden(conn, principal, resolved)
+        self.require_owner(conn, principal, entry, path)
+        tuple_ = Relationship(file_ref(entry.id), relation, subject, now, principal.user_id)
+        created = self.runtime.engine.write(conn, tuple_)
+        return created, self._record(tuple_, path)
 
     def revoke(
         self,
@@ -103,13 +136,13 @@ class PermissionOperations:
         object_id: str,
         relation: str,
     ) -> RevokeResult:
-        _object_type(object_type)
-        relation = _relation(relation)
+        file_object_type(object_type)
+        relation = file_relation(relation)
         path = normalize(object_id)
         with self.runtime.db.write() as conn:
             subject = subject_ref(self.runtime, conn, subject_type, subject_id)
             entry = self.access.find(conn, principal, path).entry
-            self._require_owner(conn, principal, entry, path)
+            self.require_owner(conn, principal, entry, path)
             removed = self.runtime.engine.delete(conn, _exact(entry, relation, subject))
             if removed == 0:
                 raise NexusFileNotFoundError(
@@ -132,29 +165,49 @@ class PermissionOperations:
     ) -> CheckResult:
         """Whether the subject holds ``relation``. Callers may ask about themselves; about
         others only on objects they own (admins: anywhere)."""
-        _object_type(object_type)
-        relation = _relation(relation)
+        with snapshot_read(self.runtime.db) as conn:
+            revision = self.runtime.engine.revision(conn)
+            answer = self.prepare_check(
+                conn, principal, subject_type, subject_id, object_type, object_id, relation
+            )
+            if not isinstance(answer, bool):
+                answer = self.runtime.engine.check(conn, *answer)
+        return CheckResult(allowed=answer, revision=revision)
+
+    def prepare_check(
+        self,
+        conn: Connection,
+        principal: Principal,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> bool | tuple[SubjectRef, str, ObjectRef]:
+        """Authorize one check: the answer when no evaluation is needed (an object the
+        caller does not see, an admin or disabled subject), else the engine's question.
+        Raises what the check answers (the 403/404 rule, non-owners asking about others)."""
+        file_object_type(object_type)
+        relation = file_relation(relation)
         path = normalize(object_id)
         asks_about_self = subject_type == "user" and subject_id == principal.user_id
-        with self.runtime.db.read() as conn:
-            subject = subject_ref(self.runtime, conn, subject_type, subject_id)
-            resolved = self.access.resolve(conn, path)
-            visible = resolved.exists and self.access.sees(conn, principal, path, resolved.entry)
-            if not visible:
-                if asks_about_self or principal.is_admin:
-                    return CheckResult(allowed=False)
-                raise self.access.hidden(conn, principal, resolved)
-            entry = resolved.entry
-            if not asks_about_self:
-                self._require_owner(conn, principal, entry, path)
-            if subject.type == "user" and subject.id != "*":
-                user = self.runtime.users.get(conn, subject.id)
-                if user is not None and user.is_admin:
-                    return CheckResult(allowed=True)
-                if user is not None and user.disabled:
-                    return CheckResult(allowed=False)
-            allowed = self.runtime.engine.check(conn, subject, relation, file_ref(entry.id))
-        return CheckResult(allowed=allowed)
+        subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+        resolved = self.access.resolve(conn, path)
+        visible = resolved.exists and self.access.sees(conn, principal, path, resolved.entry)
+        if not visible:
+            if asks_about_self or principal.is_admin:
+                return False
+            raise self.access.hidden(conn, principal, resolved)
+        entry = resolved.entry
+        if not asks_about_self:
+            self.require_owner(conn, principal, entry, path)
+        if subject.type == "user" and subject.id != "*":
+            user = self.runtime.users.get(conn, subject.id)
+            if user is not None and user.is_admin:
+                return True
+            if user is not None and user.disabled:
+                return False
+        return subject, relation, file_ref(entry.id)
 
     def list(
         self,
@@ -169,18 +222,18 @@ class PermissionOperations:
         """Direct grants. On an object: for anyone who can read it. By subject: admins for
         anyone, others for themselves."""
         if relation is not None and relation not in VISIBLE_RELATIONS:
-            _relation(relation)
+            file_relation(relation)
         with self.runtime.db.read() as conn:
             query = RelationshipFilter(relation=relation)
             if object_id is not None:
-                _object_type(object_type or OBJECT_TYPE_FILE)
+                file_object_type(object_type or OBJECT_TYPE_FILE)
                 path = normalize(object_id)
                 entry = self.access.find(conn, principal, path).entry
                 query = RelationshipFilter(
                     object_type=OBJECT_TYPE_FILE, object_id=str(entry.id), relation=relation
                 )
             elif object_type is not None:
-                _object_type(object_type)
+                file_object_type(object_type)
             if subject_type is not None or subject_id is not None:
                 subject = subject_ref(self.runtime, conn, subject_type, subject_id)
                 query = RelationshipFilter(
@@ -215,7 +268,7 @@ class PermissionOperations:
                 records.append(self._record(tuple_, shown_id))
         return records
 
-    def _require_owner(
+    def require_owner(
         self, conn: Connection, principal: Principal, entry: Entry, path: str
     ) -> None:
         if not self.access.can(conn, principal, "owner", entry):

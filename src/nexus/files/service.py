@@ -12,6 +12,7 @@ from nexus.files.file_ops import FileOperations
 from nexus.files.group_ops import GroupOperations
 from nexus.files.permission_ops import PermissionOperations
 from nexus.files.principal import Principal
+from nexus.files.rebac_ops import RebacOperations
 from nexus.files.runtime import Runtime, open_runtime
 from nexus.files.session_ops import SessionOperations
 
@@ -24,6 +25,7 @@ class NexusService:
         self.auth = Authenticator(runtime)
         self.files = FileOperations(runtime, access, creator)
         self.permissions = PermissionOperations(runtime, access, creator)
+        self.rebac = RebacOperations(runtime, access, self.permissions)
         self.groups = GroupOperations(runtime)
         self.sessions = SessionOperations(runtime)
         self.admin = AdminOperations(runtime, self.sessions)

@@ -1,15 +1,24 @@
-"""Permission routes: grant, revoke, check, list."""
+"""Permission routes: grant, revoke, check, list; batch check, lookups, expand, bulk writes."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from nexus.api.models import (
+    BatchCheckRequest,
+    BatchCheckResult,
     CheckResult,
+    DeleteRelationshipsRequest,
+    DeleteRelationshipsResult,
+    ExpandResult,
     GrantResult,
+    ObjectList,
     PermissionList,
     PermissionRequest,
     RevokeResult,
+    SubjectList,
+    WriteRelationshipsRequest,
+    WriteRelationshipsResult,
 )
 from nexus.server.dependencies import Caller, Service
 
@@ -50,3 +59,57 @@ def list_permissions(
         relation=relation,
     )
     return PermissionList(permissions=found)
+
+
+# --- batch check, lookups, expand, bulk writes (files by path, groups by name) ------------
+
+
+@router.post("/check-batch")
+def check_batch(service: Service, caller: Caller, body: BatchCheckRequest) -> BatchCheckResult:
+    """Many checks at one revision; each follows the rules of /permissions/check."""
+    return service.rebac.check_batch(caller, [item.model_dump() for item in body.checks])
+
+
+@router.get("/objects")
+def list_objects(
+    service: Service,
+    caller: Caller,
+    relation: str,
+    path: str = "/",
+    subject_type: str = "user",
+    subject_id: str | None = None,
+) -> ObjectList:
+    """Paths at or below ``path`` on which the subject (default: the caller) has ``relation``."""
+    return service.rebac.list_objects(caller, relation, path, subject_type, subject_id)
+
+
+@router.get("/subjects")
+def list_subjects(
+    service: Service, caller: Caller, path: str, relation: str, expand_groups: bool = False
+) -> SubjectList:
+    """Who has ``relation`` on ``path`` (groups expanded into their users on request)."""
+    return service.rebac.list_subjects(caller, path, relation, expand_groups)
+
+
+@router.get("/expand")
+def expand(service: Service, caller: Caller, path: str, relation: str) -> ExpandResult:
+    """The userset tree of ``path#relation``."""
+    return service.rebac.expand(caller, path, relation)
+
+
+@router.post("/write")
+def write_relationships(
+    service: Service, caller: Caller, body: WriteRelationshipsRequest
+) -> WriteRelationshipsResult:
+    """Grant every relationship or none (atomic)."""
+    return service.rebac.write_relationships(
+        caller, [item.model_dump() for item in body.relationships]
+    )
+
+
+@router.post("/delete")
+def delete_relationships(
+    service: Service, caller: Caller, body: DeleteRelationshipsRequest
+) -> DeleteRelationshipsResult:
+    """Delete the grants matching every filter given (an empty filter is refused)."""
+    return service.rebac.delete_relationships(caller, **body.model_dump())

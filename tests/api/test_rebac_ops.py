@@ -1,0 +1,305 @@
+"""The permission engine through the client: batch check, list objects, list subjects, expand,
+bulk relationship writes and deletes, revisions. Files by path, groups by name, never ids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from nexus import NexusFileNotFoundError, NexusPermissionError, NexusValidationError
+from nexus.client.interface import NexusClient
+from tests.api.helpers import check, clients, grant, grants_on, raises
+from tests.support.deployments import Deployment
+
+PROJECT = "/workspace/project"
+SECRET = f"{PROJECT}/secret"
+
+
+def ask(subject_id: str, path: str, relation: str, subject_type: str = "user") -> dict[str, str]:
+    return {
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "relation": relation,
+        "object_type": "file",
+        "object_id": path,
+    }
+
+
+def build_project(team: Deployment) -> dict[str, NexusClient]:
+    """Alice's project: bob reads all of it, group devs (carol, via nested group core) writes
+    src/, everyone reads public.md, secret/ is restricted (bob's grant from above stops)."""
+    alice, bob, carol, admin = clients(team, "alice", "bob", "carol", "admin")
+    alice.write(f"{PROJECT}/src/main.py", b"main")
+    alice.write(f"{PROJECT}/src/util.py", b"util")
+    alice.write(f"{PROJECT}/public.md", b"public")
+    alice.write(f"{SECRET}/plan.md", b"plan")
+    alice.write("/workspace/alice-only/diary.md", b"diary")
+    alice.set_restricted(SECRET)
+    alice.create_group("devs")
+    alice.create_group("core")
+    alice.add_group_to_group("core", "devs")
+    alice.add_user_to_group("carol", "core")
+    grant(alice, "bob", PROJECT, "can_read")
+    grant(alice, "devs", f"{PROJECT}/src", "can_write", subject_type="group")
+    grant(alice, "*", f"{PROJECT}/public.md", "can_read")
+    return {"alice": alice, "bob": bob, "carol": carol, "admin": admin}
+
+
+# --- batch check ----------------------------------------------------------------------------
+
+
+def test_batch_check_answers_in_order_as_single_checks_do(team: Deployment) -> None:
+    users = build_project(team)
+    alice = users["alice"]
+    questions = [
+        ask("bob", f"{PROJECT}/src/main.py", "can_read"),  # inherited from the project
+        ask("bob", f"{PROJECT}/src/main.py", "can_write"),  # no
+        ask("carol", f"{PROJECT}/src/util.py", "can_write"),  # nested group on src/
+        ask("carol", f"{PROJECT}/public.md", "can_read"),  # user:*
+        ask("carol", PROJECT, "can_read"),  # no
+        ask("bob", f"{SECRET}/plan.md", "can_read"),  # restricted: stops at secret/
+        ask("carol", f"{PROJECT}/src/main.py", "owner"),  # can_write is not owner
+        ask("devs", f"{PROJECT}/src/main.py", "can_write", subject_type="group"),
+        ask("bob", f"{PROJECT}/src/main.py", "can_read"),  # repeated: same answer
+    ]
+    expected = [True, False, True, True, False, False, False, True, True]
+    assert alice.check_permissions(questions) == expected
+    singles = [
+        alice.check_permission(
+            q["subject_type"], q["subject_id"], "file", q["object_id"], q["relation"]
+        )
+        for q in questions
+    ]
+    assert singles == expected
+    # object_type may be left out: files are the only objects.
+    short = {k: v for k, v in questions[0].items() if k != "object_type"}
+    assert alice.check_permissions([short]) == [True]
+    assert alice.check_permissions([]) == []
+
+
+def test_batch_check_authorization_follows_the_single_check(team: Deployment) -> None:
+    users = build_project(team)
+    bob, carol, admin = users["bob"], users["carol"], users["admin"]
+    # About yourself anywhere: a hidden file is simply False, never an error.
+    assert bob.check_permissions(
+        [
+            ask("bob", f"{SECRET}/plan.md", "can_read"),
+            ask("bob", "/workspace/alice-only/diary.md", "can_read"),
+            ask("bob", "/workspace/nothing-here", "can_read"),
+            ask("bob", f"{PROJECT}/public.md", "can_read"),
+        ]
+    ) == [False, False, False, True]
+    # About others only on what you own: bob reads the project but does not own it.
+    with raises(NexusPermissionError, "permission_denied") as info:
+        bob.check_permissions(
+            [ask("bob", PROJECT, "can_read"), ask("carol", f"{PROJECT}/public.md", "can_read")]
+        )
+    assert str(info.value).startswith("checks[1]: ")
+    # Hidden objects: the 403/404 rule, exactly as for one check.
+    with raises(NexusFileNotFoundError, "not_found", path=f"{PROJECT}/nothing"):
+        bob.check_permissions([ask("carol", f"{PROJECT}/nothing", "can_read")])
+    with raises(NexusPermissionError, "permission_denied"):
+        carol.check_permissions([ask("bob", f"{SECRET}/plan.md", "can_read")])
+    with raises(NexusPermissionError, "permission_denied"):
+        carol.check_permission("user", "bob", "file", f"{SECRET}/plan.md", "can_read")
+    # Admins ask anywhere; an admin subject holds everything (as a single check says).
+    assert admin.check_permissions(
+        [
+            ask("bob", f"{SECRET}/plan.md", "can_read"),
+            ask("carol", "/workspace/alice-only/diary.md", "can_read"),
+            ask("admin", "/workspace/alice-only/diary.md", "owner"),
+        ]
+    ) == [False, False, True]
+
+
+def test_batch_check_bad_input(team: Deployment) -> None:
+    users = build_project(team)
+    alice = users["alice"]
+    good = ask("bob", PROJECT, "can_read")
+    with raises(NexusValidationError, "unknown_relation") as info:
+        alice.check_permissions([good, ask("bob", PROJECT, "can_fly")])
+    assert str(info.value).startswith("checks[1]: ")
+    with raises(NexusValidationError, "unknown_user"):
+        alice.check_permissions([ask("mallory", PROJECT, "can_read")])
+    with raises(NexusValidationError, "unknown_subject_type"):
+        alice.check_permissions([ask("bob", PROJECT, "can_read", subject_type="robot")])
+    with raises(NexusValidationError, "unknown_object_type"):
+        alice.check_permissions([{**good, "object_type": "document"}])
+    with raises(NexusValidationError, "invalid_argument"):
+        alice.check_permissions([{"subject_type": "user", "subject_id": "bob"}])
+    with raises(NexusValidationError, "invalid_argument"):
+        alice.check_permissions([{**good, "colour": "red"}])
+    with raises(NexusValidationError, "invalid_argument"):
+        alice.check_permissions(good)  # type: ignore[arg-type]
+    with raises(NexusValidationError, "invalid_path"):
+        alice.check_permissions([{**good, "object_id": "relative/path"}])
+    with raises(NexusValidationError, "batch_too_large"):
+        alice.check_permissions([good] * 1001)
+    assert alice.check_permissions([good] * 1000) == [True] * 1000
+
+
+# --- relationships by filter ---------------------------------------------------------------
+
+
+def test_write_relationships_is_all_or_nothing(team: Deployment) -> None:
+    users = build_project(team)
+    alice, bob = users["alice"], users["bob"]
+    bob.write("/workspace/bobs.txt", b"bob's")
+    grant(bob, "alice", "/workspace/bobs.txt", "can_read")  # alice sees it, does not own it
+    before_project = grants_on(alice, PROJECT)
+    batch = [
+        ask("carol", PROJECT, "can_read"),
+        ask("devs", f"{PROJECT}/public.md", "can_write", subject_type="group"),
+    ]
+    refused: list[tuple[dict[str, str], type[Exception], str]] = [
+        (
+            ask("carol", "/workspace/bobs.txt", "can_read"),
+            NexusPermissionError,
+            "permission_denied",
+        ),
+        (ask("carol", f"{PROJECT}/missing.txt", "can_read"), NexusFileNotFoundError, "not_found"),
+        (ask("mallory", PROJECT, "can_read"), NexusValidationError, "unknown_user"),
+        (ask("*", PROJECT, "can_write"), NexusValidationError, "subject_not_allowed"),
+        (ask("carol", PROJECT, "can_create"), NexusValidationError, "unknown_relation"),
+        (ask("carol", PROJECT, "member"), NexusValidationError, "unknown_relation"),
+    ]
+    for bad, cls, code in refused:
+        with raises(cls, code) as info:  # type: ignore[arg-type]
+            alice.write_relationships([*batch, bad])
+        assert str(info.value).startswith("relationships[2]: ")
+        # Nothing of the batch was written, and the bad path was not created.
+        assert grants_on(alice, PROJECT) == before_project
+        assert check(alice, "carol", PROJECT, "can_read") is False
+        assert ("group", "devs", "can_write") not in grants_on(alice, f"{PROJECT}/public.md")
+    assert alice.exists(f"{PROJECT}/missing.txt") is False
+    with raises(NexusValidationError, "batch_too_large"):
+        alice.write_relationships([batch[0]] * 1001)
+
+    result = alice.write_relationships(batch)
+    assert result["written"] == 2 and result["unchanged"] == 0
+    assert check(alice, "carol", PROJECT, "can_read") is True
+    assert ("group", "devs", "can_write") in grants_on(alice, f"{PROJECT}/public.md")
+    again = alice.write_relationships([*batch, batch[0]])
+    assert (again["written"], again["unchanged"]) == (0, 3)
+    assert again["revision"] == result["revision"]
+    # Bob owns nothing of the project: the owner rule is per object, as for grant.
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.write_relationships([ask("carol", "/workspace/bobs.txt", "can_read"), batch[0]])
+    assert check(bob, "carol", "/workspace/bobs.txt", "can_read") is False
+    # Admins write anywhere.
+    assert (
+        users["admin"].write_relationships([ask("carol", "/workspace/bobs.txt", "can_read")])[
+            "written"
+        ]
+        == 1
+    )
+
+
+def test_delete_relationships_by_filter(team: Deployment) -> None:
+    users = build_project(team)
+    alice, bob, admin = users["alice"], users["bob"], users["admin"]
+    for path in (f"{PROJECT}/public.md", f"{PROJECT}/src/main.py", PROJECT):
+        grant(alice, "carol", path, "can_read")
+    grant(alice, "carol", f"{PROJECT}/public.md", "can_execute")
+    grant(alice, "bob", f"{PROJECT}/public.md", "can_write")
+    public = f"{PROJECT}/public.md"
+
+    # Object and relation.
+    result = alice.delete_relationships(object_id=public, relation="can_execute")
+    assert result["deleted"] == 1
+    assert ("user", "carol", "can_read") in grants_on(alice, public)
+    # Object and subject: every relation of that subject there.
+    assert (
+        alice.delete_relationships(object_id=public, subject_type="user", subject_id="carol")[
+            "deleted"
+        ]
+        == 1
+    )
+    assert not any(s == "carol" for _, s, _ in grants_on(alice, public))
+    # Object only: every grant on it, the owner's too; nothing else anywhere.
+    assert grants_on(alice, public) == {
+        ("user", "alice", "owner"),
+        ("user", "bob", "can_write"),
+        ("user", "*", "can_read"),
+    }
+    assert alice.delete_relationships(object_id=public)["deleted"] == 3
+    assert grants_on(admin, public) == set()
+    assert check(alice, "carol", PROJECT, "can_read") is True
+    # Matching nothing deletes nothing and leaves the revision alone.
+    before = alice.delete_relationships(object_id=PROJECT, relation="can_execute")
+    assert before["deleted"] == 0
+    assert alice.delete_relationships(object_id=PROJECT, relation="can_execute") == before
+
+    # Refused: empty filters, non-owners, non-admins across objects, unknown things.
+    with raises(NexusValidationError, "empty_filter"):
+        alice.delete_relationships()
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.delete_relationships(object_id=PROJECT, subject_type="user", subject_id="carol")
+    with raises(NexusPermissionError, "permission_denied"):
+        alice.delete_relationships(subject_type="user", subject_id="carol")
+    with raises(NexusFileNotFoundError, "not_found"):
+        bob.delete_relationships(object_id=f"{PROJECT}/nothing")
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.delete_relationships(object_id="/workspace/alice-only/diary.md")
+    with raises(NexusValidationError, "unknown_relation"):
+        alice.delete_relationships(object_id=PROJECT, relation="member")
+    with raises(NexusValidationError, "unknown_user"):
+        alice.delete_relationships(object_id=PROJECT, subject_type="user", subject_id="mallory")
+    with raises(NexusValidationError, "invalid_subject"):
+        alice.delete_relationships(object_id=PROJECT, subject_type="user")
+    with raises(NexusValidationError, "filter_too_broad"):
+        admin.delete_relationships(relation="can_read")
+    assert check(alice, "carol", PROJECT, "can_read") is True
+
+    # Admins remove a subject's grants across objects.
+    assert admin.delete_relationships(subject_type="user", subject_id="carol")["deleted"] == 2
+    assert check(alice, "carol", f"{PROJECT}/src/main.py", "can_read") is True  # via devs
+    assert check(alice, "carol", PROJECT, "can_read") is False
+
+
+def test_every_relationship_write_returns_a_new_revision(team: Deployment) -> None:
+    users = build_project(team)
+    alice = users["alice"]
+    first = grant(alice, "carol", PROJECT, "can_read")["revision"]
+    written = alice.write_relationships([ask("carol", PROJECT, "can_write")])["revision"]
+    revoked = alice.revoke_permission("user", "carol", "file", PROJECT, "can_write")["revision"]
+    deleted = alice.delete_relationships(object_id=PROJECT, subject_type="user", subject_id="carol")
+    assert first < written < revoked < deleted["revision"]
+
+
+def test_reads_report_the_revision_they_saw(team: Deployment) -> None:
+    """Over HTTP every read answer carries the revision; a write bumps it, reads see it."""
+    if team.server is None:
+        pytest.skip("the revision of reads travels in HTTP bodies")
+    build_project(team)
+    headers = {"Authorization": f"Bearer {team.keys['alice']}"}
+    with httpx.Client(base_url=f"{team.server.url}/api/v1", headers=headers) as http:
+
+        def post(route: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = http.post(route, json=body)
+            assert response.status_code == 200, response.text
+            answer: dict[str, Any] = response.json()
+            return answer
+
+        single = post("/permissions/check", ask("bob", PROJECT, "can_read"))
+        batch = post("/permissions/check-batch", {"checks": [ask("bob", PROJECT, "can_read")]})
+        assert single == {"allowed": True, "revision": batch["revision"]}
+        written = post("/permissions/write", {"relationships": [ask("carol", PROJECT, "can_read")]})
+        assert written["revision"] > batch["revision"]
+        after = post("/permissions/check-batch", {"checks": [ask("carol", PROJECT, "can_read")]})
+        assert after == {"results": [True], "revision": written["revision"]}
+        for route, params in (
+            ("/permissions/objects", {"relation": "can_read", "path": PROJECT}),
+            ("/permissions/subjects", {"relation": "can_read", "path": PROJECT}),
+            ("/permissions/expand", {"relation": "can_read", "path": PROJECT}),
+        ):
+            response = http.get(route, params=params)
+            assert response.status_code == 200, response.text
+            assert response.json()["revision"] == written["revision"]
+        oversize = http.post(
+            "/permissions/check-batch", json={"checks": [ask("a", "/", "x")] * 1001}
+        )
+        assert oversize.status_code == 400
+        assert oversize.json()["error"]["reason"] == "batch_too_large"
