@@ -1,13 +1,17 @@
-"""`nexus rebac ...`: grant, revoke, check and list relationships."""
+"""`nexus rebac ...`: grant, revoke, check and list relationships; batch checks, lookups,
+expand, bulk writes and deletes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.tree import Tree
 
 from nexus.cli.context import client_for, connection_options
 from nexus.cli.output import echo_json, json_option, relationship, report_error, symbol
@@ -190,3 +194,232 @@ def list_relationships(
         # Piped or captured: never fold or cut ids to an assumed 80 columns.
         console = Console(soft_wrap=False, width=100_000)
     console.print(table)
+
+
+# --- batch check, lookups, expand, bulk writes -------------------------------------------
+
+
+def parse_subject(value: str) -> tuple[str, str]:
+    """``user:bob`` / ``group:devs`` / ``user:*`` -> (subject_type, subject_id)."""
+    subject_type, sep, subject_id = value.partition(":")
+    if not sep or subject_type not in ("user", "group") or not subject_id:
+        raise click.BadParameter(
+            f"{value!r} is not a subject: write user:ID, group:NAME or user:* (every user)",
+            param_hint="--subject",
+        )
+    return subject_type, subject_id
+
+
+def read_requests(source: IO[str], what: str) -> list[dict[str, Any]]:
+    """Checks or relationships from a file: one JSON list, or one JSON object per line."""
+    text = source.read()
+    name = getattr(source, "name", "-")
+    try:
+        whole = json.loads(text) if text.strip() else []
+    except ValueError:
+        whole = None
+    if isinstance(whole, dict):
+        whole = [whole]
+    items: list[Any]
+    if isinstance(whole, list):
+        items = whole
+    else:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except ValueError as exc:
+                raise click.BadParameter(
+                    f"{name} line {number} is not JSON ({exc}); give a JSON list of {what} "
+                    "or one JSON object per line",
+                    param_hint="FILE",
+                ) from None
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise click.BadParameter(
+                f"{what}[{index}] in {name} is not a JSON object", param_hint="FILE"
+            )
+    return items
+
+
+def _wide_console() -> Console:
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        # Piped or captured: never fold or cut paths to an assumed 80 columns.
+        console = Console(soft_wrap=False, width=100_000)
+    return console
+
+
+@rebac.command("check-batch")
+@click.argument("source", metavar="FILE|-", type=click.File("r"))
+@json_option
+@click.pass_context
+def check_batch(ctx: click.Context, source: IO[str], as_json: bool) -> None:
+    """Run many checks at once (at most 1000), read from FILE or stdin (-) as a JSON list
+    or JSON lines; exit status 0 if every check is allowed, 1 if any is denied.
+
+    Each entry has subject_type (user or group), subject_id, relation and object_id (a
+    path); object_type ("file") may be left out. Example line:
+
+    \b
+    {"subject_type": "user", "subject_id": "bob", "relation": "can_read", "object_id": "/x"}
+    """
+    checks = read_requests(source, "checks")
+    answers = list(zip(checks, client_for(ctx).check_permissions(checks), strict=True))
+    if as_json:
+        echo_json([{**item, "allowed": allowed} for item, allowed in answers])
+    else:
+        for item, allowed in answers:
+            target = (
+                f"{item.get('subject_type')} {item.get('subject_id')}",
+                f"{item.get('relation')} on {item.get('object_type', 'file')} "
+                f"{item.get('object_id')}",
+            )
+            if allowed:
+                click.echo(f"{symbol('✅')}ALLOWED: {target[0]} has {target[1]}")
+            else:
+                click.echo(f"{symbol('❌')}DENIED: {target[0]} does not have {target[1]}")
+    if not all(allowed for _item, allowed in answers):
+        ctx.exit(1)
+
+
+@rebac.command("list-objects")
+@click.argument("relation")
+@click.option("--under", "path", default="/", metavar="PATH", help="Only at or below PATH.")
+@click.option(
+    "--subject",
+    metavar="SUBJECT",
+    help="user:ID, group:NAME or user:* (default: yourself; others need admin, except '*' "
+    "and groups you belong to).",
+)
+@json_option
+@click.pass_context
+def list_objects(
+    ctx: click.Context, relation: str, path: str, subject: str | None, as_json: bool
+) -> None:
+    """List the paths on which a subject has RELATION, e.g. what bob can read.
+
+    Example: nexus rebac list-objects can_read --under /workspace --subject user:bob
+    """
+    subject_type, subject_id = parse_subject(subject) if subject else ("user", None)
+    found = client_for(ctx).list_objects(relation, path, subject_type, subject_id)
+    if as_json:
+        echo_json(found)
+    elif not found:
+        click.echo("No paths match.", err=True)
+    else:
+        for found_path in found:
+            click.echo(found_path)
+
+
+@rebac.command("list-subjects")
+@click.argument("relation")
+@click.argument("path")
+@click.option(
+    "--expand-groups", is_flag=True, help="List the users of groups instead of the groups."
+)
+@json_option
+@click.pass_context
+def list_subjects(
+    ctx: click.Context, relation: str, path: str, expand_groups: bool, as_json: bool
+) -> None:
+    """List who has RELATION on PATH (directly, from folders above, or through groups).
+
+    user:* means every user. Admins hold every relation and are not listed.
+    """
+    found = client_for(ctx).list_subjects(path, relation, expand_groups)
+    if as_json:
+        echo_json(found)
+    elif not found:
+        click.echo("No subjects match.", err=True)
+    else:
+        for item in found:
+            click.echo(f"{item['subject_type']}:{item['subject_id']}")
+
+
+def _expand_label(node: dict[str, Any]) -> str:
+    label = f"{node['object_type']}:{node['object_id']}#{node['relation']} ({node['kind']})"
+    return label + (" [already expanded above]" if node.get("cycle") else "")
+
+
+def _add_expand_node(tree: Tree, node: dict[str, Any]) -> None:
+    branch = tree.add(escape(_expand_label(node)))
+    for item in node.get("subjects", []):
+        branch.add(escape(f"{item['subject_type']}:{item['subject_id']}"))
+    for child in node.get("children", []):
+        _add_expand_node(branch, child)
+
+
+@rebac.command("expand")
+@click.argument("relation")
+@click.argument("path")
+@json_option
+@click.pass_context
+def expand(ctx: click.Context, relation: str, path: str, as_json: bool) -> None:
+    """Show the userset tree of RELATION on PATH: every way the relation can be held."""
+    node = client_for(ctx).expand_permission(path, relation)
+    if as_json:
+        echo_json(node)
+        return
+    tree = Tree(escape(_expand_label(node)))
+    for item in node.get("subjects", []):
+        tree.add(escape(f"{item['subject_type']}:{item['subject_id']}"))
+    for child in node.get("children", []):
+        _add_expand_node(tree, child)
+    _wide_console().print(tree)
+
+
+@rebac.command("write")
+@click.argument("source", metavar="FILE|-", type=click.File("r"))
+@json_option
+@click.pass_context
+def write_relationships(ctx: click.Context, source: IO[str], as_json: bool) -> None:
+    """Grant many relationships at once (at most 1000), read from FILE or stdin (-) as a
+    JSON list or JSON lines: all of them or, if any is refused, none.
+
+    Each entry has subject_type (user or group), subject_id, relation and object_id (a
+    path); object_type ("file") may be left out. Example line:
+
+    \b
+    {"subject_type": "user", "subject_id": "bob", "relation": "can_read", "object_id": "/x"}
+    """
+    relationships = read_requests(source, "relationships")
+    result = client_for(ctx).write_relationships(relationships)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(
+        f"Wrote {result['written']} relationship(s) ({result['unchanged']} already existed); "
+        f"revision {result['revision']}"
+    )
+
+
+@rebac.command("delete")
+@click.option("--object", "object_id", metavar="PATH", help="The file or directory.")
+@click.option("--relation", metavar="RELATION", help="owner, can_write, can_read or can_execute.")
+@click.option("--subject", metavar="SUBJECT", help="user:ID, group:NAME or user:*.")
+@json_option
+@click.pass_context
+def delete_relationships(
+    ctx: click.Context,
+    object_id: str | None,
+    relation: str | None,
+    subject: str | None,
+    as_json: bool,
+) -> None:
+    """Delete every grant matching all the filters given (at least one).
+
+    Without --object only admins may delete (a subject's grants everywhere).
+    """
+    if object_id is None and relation is None and subject is None:
+        raise click.UsageError("give at least one of --object, --relation and --subject")
+    subject_type, subject_id = parse_subject(subject) if subject else (None, None)
+    result = client_for(ctx).delete_relationships(
+        object_id=object_id, relation=relation, subject_type=subject_type, subject_id=subject_id
+    )
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"Deleted {result['deleted']} relationship(s); revision {result['revision']}")
