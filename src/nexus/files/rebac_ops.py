@@ -42,6 +42,7 @@ from nexus.files.runtime import Runtime, file_ref, user_ref
 from nexus.files.schema import GRANTABLE_RELATIONS, OBJECT_TYPE_FILE
 from nexus.files.snapshot import snapshot_read
 from nexus.files.subjects import WILDCARD, subject_label, subject_ref
+from nexus.identity import SYSTEM_USER
 from nexus.paths import normalize
 
 _REQUEST_FIELDS = ("subject_type", "subject_id", "relation", "object_type", "object_id")
@@ -311,8 +312,11 @@ class RebacOperations:
         return user is not None and user.disabled
 
     def _inactive_users(self, conn: Connection) -> set[str]:
-        """Disabled accounts: `check` denies them whatever their grants say."""
-        return {user.id for user in self.runtime.users.list_users(conn) if user.disabled}
+        """Users not to list: disabled accounts (`check` denies them whatever their grants
+        say) and the built-in ``system`` identity, which owns the namespace roots and so
+        would appear on every entry."""
+        disabled = {user.id for user in self.runtime.users.list_users(conn) if user.disabled}
+        return disabled | {SYSTEM_USER}
 
     def _without_expired_sessions(self, conn: Connection, found: dict[int, str]) -> dict[int, str]:
         # An expired session is gone for every reader even before the sweeper removes it.

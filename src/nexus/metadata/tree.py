@@ -321,7 +321,7 @@ class TreeStore:
                 select(c.parent_id, c.id, c.restricted).where(
                     _parent_one_of(conn, wanted[start : start + _CHILDREN_CHUNK])
                 )
-            )
+            ).all()  # fetching all at once is several times faster than row by row
             for parent_id, child_id, restricted in rows:
                 kids = found.get(parent_id)
                 if kids is None:
@@ -345,7 +345,8 @@ class TreeStore:
         tree level for the whole batch), instead of one walk up the tree per entry.
         """
         links: dict[int, tuple[int | None, str]] = {}
-        frontier = {int(entry_id) for entry_id in entry_ids}
+        wanted_ids = {int(entry_id) for entry_id in entry_ids}
+        frontier = set(wanted_ids)
         while frontier:
             wanted = sorted(frontier)
             frontier = set()
@@ -361,7 +362,9 @@ class TreeStore:
                     if parent_id is not None and parent_id not in links:
                         frontier.add(parent_id)
             frontier -= links.keys()
-        return _build_paths(links)
+        paths = _build_paths(links)
+        # Only what was asked for: the ancestors were loaded to build the paths.
+        return {entry_id: paths[entry_id] for entry_id in wanted_ids if entry_id in paths}
 
     def subtree_paths(self, conn: Connection, entry_id: int, path: str) -> dict[int, str]:
         """``entry_id`` (at ``path``) and every entry below it, id -> path, one query per
