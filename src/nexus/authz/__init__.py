@@ -6,6 +6,7 @@ a :class:`PermissionEngine` whether ``subject relation object`` holds.
 
 from nexus.authz.dsl import parse_schema
 from nexus.authz.engine import DepthExceededError, PermissionEngine, VirtualRelation
+from nexus.authz.explain import Attempt, Explanation, Gap, Namer, RefNamer, Step
 from nexus.authz.model import (
     WILDCARD,
     ObjectRef,
@@ -31,19 +32,25 @@ from nexus.authz.store import DIRTY_KEY, RelationshipStore, is_dirty
 __all__ = [
     "DIRTY_KEY",
     "WILDCARD",
+    "Attempt",
     "ComputedUserset",
     "DepthExceededError",
     "DirectTypes",
     "Exclusion",
+    "Explanation",
+    "Gap",
     "Intersection",
+    "Namer",
     "ObjectRef",
     "PermissionEngine",
+    "RefNamer",
     "Relationship",
     "RelationshipFilter",
     "RelationshipStore",
     "Rewrite",
     "Schema",
     "SchemaError",
+    "Step",
     "SubjectRef",
     "TupleToUserset",
     "TypeDefinition",

@@ -26,6 +26,8 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
+from nexus.authz import explain as _explain
+from nexus.authz.explain import Explanation
 from nexus.authz.model import ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.authz.schema import (
     ComputedUserset,
@@ -292,6 +294,15 @@ class PermissionEngine:
                 f"{subject} cannot be granted {obj.type}#{rel.relation} (allowed: {allowed})",
                 code="subject_not_allowed",
             )
+
+    # --- explain -----------------------------------------------------------------------
+
+    def explain(
+        self, conn: Connection, subject: SubjectRef, relation: str, obj: ObjectRef
+    ) -> Explanation:
+        """Why ``check`` answers what it does: the granting chain, or what was tried and
+        the nearest missing link (see explain.py); ``allowed`` always equals ``check``."""
+        return _explain.explain(self, conn, subject, relation, obj)
 
     # --- validation helpers ------------------------------------------------------------
 
