@@ -254,42 +254,119 @@ def _validate_tupleset(
 
 
 def _check_entrypoints(schema: Schema) -> None:
-    """Reject relations no tuple can ever satisfy (e.g. ``define a: b`` with ``define b: a``).
+    """Reject what OpenFGA rejects: relations without an entrypoint, and computed cycles.
 
-    Least fixed point: start with "no entrypoint" everywhere and propagate until stable,
-    so cycles without a direct base stay unsatisfiable.
+    Mirrors OpenFGA's model validation (``hasEntrypoints`` and ``HasCycle`` in its
+    typesystem) rule for rule, so a model is accepted here exactly when OpenFGA accepts it.
+    A relation needs a path to a concrete subject type that does not loop back through a
+    relation already on the path; in ``x and y`` and ``x but not y`` *every* operand needs
+    one (so ``[user] but not d from parent`` inside ``d`` is rejected). ``a: b or [user]``
+    with ``b: a`` has entrypoints but is a computed cycle, which OpenFGA rejects too.
     """
-    reachable: set[tuple[str, str]] = set()
-
-    def satisfiable(type_name: str, rewrite: Rewrite) -> bool:
-        if isinstance(rewrite, DirectTypes):
-            return any(not r.relation or (r.type, r.relation) in reachable for r in rewrite.allowed)
-        if isinstance(rewrite, ComputedUserset):
-            return (type_name, rewrite.relation) in reachable
-        if isinstance(rewrite, TupleToUserset):
-            tupleset = schema.direct_types(type_name, rewrite.tupleset)
-            return any((r.type, rewrite.computed) in reachable for r in tupleset)
-        if isinstance(rewrite, Union):
-            return any(satisfiable(type_name, c) for c in rewrite.children)
-        if isinstance(rewrite, Intersection):
-            return all(satisfiable(type_name, c) for c in rewrite.children)
-        return satisfiable(type_name, rewrite.base)
-
-    changed = True
-    while changed:
-        changed = False
-        for typedef in schema.types.values():
-            for name, rewrite in typedef.relations.items():
-                key = (typedef.name, name)
-                if key not in reachable and satisfiable(typedef.name, rewrite):
-                    reachable.add(key)
-                    changed = True
     for typedef in schema.types.values():
-        for name in typedef.relations:
-            if (typedef.name, name) not in reachable:
+        for name, rewrite in typedef.relations.items():
+            found, loop = _has_entrypoint(schema, typedef.name, name, rewrite, {})
+            if not found:
+                problem = (
+                    "no entrypoint, potential loop: it can only be satisfied through "
+                    "itself (no direct type to start from)"
+                    if loop
+                    else "no entrypoint: no tuple can ever satisfy this relation (every "
+                    "operand of 'and' and 'but not' needs a path to a type of subject "
+                    "that does not lead back to the relation itself)"
+                )
+                raise _fail(typedef, name, problem)
+            if _has_computed_cycle(schema, typedef.name, name, rewrite, set()):
                 raise _fail(
                     typedef,
                     name,
-                    "no entrypoint: no tuple can ever satisfy this relation "
-                    "(it only refers to itself or to relations without direct types)",
+                    "cycle: it refers back to itself through computed relations "
+                    "(e.g. 'a: b or [user]' with 'b: a')",
                 )
+
+
+# type -> relation -> "has an entrypoint" (False while still being explored). Copied
+# *shallowly* at each step as OpenFGA does: the inner maps are shared, so what one branch
+# learns is seen by its siblings. That decides some answers, so keep it that way.
+_Visited = dict[str, dict[str, bool]]
+
+
+def _has_entrypoint(
+    schema: Schema, type_name: str, relation: str, rewrite: Rewrite, visited: _Visited
+) -> tuple[bool, bool]:
+    """(has an entrypoint, failed because of a loop) for ``rewrite`` inside type#relation."""
+    here = dict(visited)
+    if type_name in here:
+        here[type_name][relation] = False
+    else:
+        here[type_name] = {relation: False}
+    if isinstance(rewrite, DirectTypes):
+        # OpenFGA uses the relation's whole type list here, wherever [..] sits in it.
+        for allowed in schema.direct_types(type_name, relation):
+            if not allowed.relation:
+                here[type_name][relation] = True
+                return True, False
+            if allowed.relation in here.get(allowed.type, {}):
+                continue
+            target = schema.rewrite(allowed.type, allowed.relation)
+            assert target is not None  # validated before
+            if _has_entrypoint(schema, allowed.type, allowed.relation, target, here)[0]:
+                return True, False
+        return False, False
+    if isinstance(rewrite, ComputedUserset):
+        known = here.get(type_name, {}).get(rewrite.relation)
+        if known is not None:
+            return known, True
+        target = schema.rewrite(type_name, rewrite.relation)
+        assert target is not None
+        return _has_entrypoint(schema, type_name, rewrite.relation, target, here)
+    if isinstance(rewrite, TupleToUserset):
+        for allowed in schema.direct_types(type_name, rewrite.tupleset):
+            target = schema.rewrite(allowed.type, rewrite.computed)
+            if target is None:
+                continue
+            known = here.get(allowed.type, {}).get(rewrite.computed)
+            if known is not None:
+                if known:
+                    return True, False
+                continue
+            if _has_entrypoint(schema, allowed.type, rewrite.computed, target, here)[0]:
+                return True, False
+        return False, False
+    # Operators hand their own caller's map (not ``here``) to every operand.
+    if isinstance(rewrite, Union):
+        loop = False
+        for child in rewrite.children:
+            found, child_loop = _has_entrypoint(schema, type_name, relation, child, visited)
+            if found:
+                return True, False
+            loop = loop or child_loop
+        return False, loop
+    operands = (
+        (rewrite.base, rewrite.subtract) if isinstance(rewrite, Exclusion) else rewrite.children
+    )
+    for part in operands:
+        found, loop = _has_entrypoint(schema, type_name, relation, part, visited)
+        if not found:
+            return False, loop
+    return True, False
+
+
+def _has_computed_cycle(
+    schema: Schema, type_name: str, relation: str, rewrite: Rewrite, visited: set[str]
+) -> bool:
+    """Whether ``rewrite`` reaches type#relation again through computed relations only."""
+    visited.add(f"{type_name}#{relation}")
+    seen = set(visited)
+    if isinstance(rewrite, DirectTypes | TupleToUserset):
+        return False
+    if isinstance(rewrite, ComputedUserset):
+        if f"{type_name}#{rewrite.relation}" in visited:
+            return True
+        target = schema.rewrite(type_name, rewrite.relation)
+        assert target is not None
+        return _has_computed_cycle(schema, type_name, rewrite.relation, target, seen)
+    children = (
+        (rewrite.base, rewrite.subtract) if isinstance(rewrite, Exclusion) else rewrite.children
+    )
+    return any(_has_computed_cycle(schema, type_name, relation, c, seen) for c in children)
