@@ -1,9 +1,10 @@
-"""OpenFGA's consolidated 1.1 check tests, run against our engine.
+"""OpenFGA's consolidated 1.1 check and list-objects tests, run against our engine.
 
 Follows OpenFGA's runner: a fresh store per test, each stage replaces the model and adds its
 tuples to those of earlier stages, assertions run against the stage's model, and tuples that
-no longer fit the model are ignored. Test cases using features outside our subset
-(conditions, contextual tuples, expected errors) are skipped as a whole, with the reason.
+no longer fit the model are ignored; list results compare as sets. Test cases using
+features outside our subset (conditions, contextual tuples, expected errors) are skipped as
+a whole, with the reason; a list-objects assertion using one of them is skipped alone.
 """
 
 from __future__ import annotations
@@ -58,9 +59,51 @@ def unsupported_reason(case: dict[str, Any]) -> str | None:
                 return "contextual tuples"
             if assertion.get("context"):
                 return "request context (conditions)"
-    if not any(stage.get("checkAssertions") for stage in case["stages"]):
-        return "no checkAssertions"
+    if not any(
+        stage.get("checkAssertions") or stage.get("listObjectsAssertions")
+        for stage in case["stages"]
+    ):
+        return "no checkAssertions or listObjectsAssertions"
     return None
+
+
+def unsupported_list_reason(assertion: dict[str, Any]) -> str | None:
+    """Why one listObjectsAssertion is outside our subset, or None if we run it."""
+    if "errorCode" in assertion:
+        return "errorCode expectations"
+    if assertion.get("contextualTuples"):
+        return "contextual tuples"
+    if assertion.get("context"):
+        return "request context (conditions)"
+    return None
+
+
+def _run_list_objects(
+    engine: PermissionEngine, database: Database, stage: dict[str, Any], number: int
+) -> list[str]:
+    """The stage's listObjectsAssertions; the failures as readable lines."""
+    failures: list[str] = []
+    for assertion in stage.get("listObjectsAssertions") or []:
+        reason = unsupported_list_reason(assertion)
+        if reason is not None:
+            STATS[f"list objects skipped: {reason}"] += 1
+            continue
+        request = assertion["request"]
+        with database.read() as conn:
+            got = engine.list_objects(
+                conn, SubjectRef.parse(request["user"]), request["relation"], request["type"]
+            )
+        expected = {ObjectRef.parse(text) for text in assertion["expectation"] or []}
+        STATS["list objects run"] += 1
+        if got == expected:
+            STATS["list objects passed"] += 1
+        else:
+            failures.append(
+                f"stage {number}: list {request['type']}#{request['relation']}"
+                f"@{request['user']}: missing {sorted(map(str, expected - got))}, "
+                f"extra {sorted(map(str, got - expected))}"
+            )
+    return failures
 
 
 CASES = _load_cases()
@@ -103,6 +146,7 @@ def test_openfga_check_assertions(case: dict[str, Any], tmp_path: Path) -> None:
                         f"stage {number}: {t['object']}#{t['relation']}@{t['user']} "
                         f"expected {assertion['expectation']}, got {got}"
                     )
+            failures += _run_list_objects(engine, database, stage, number)
     finally:
         database.dispose()
     STATS["cases run"] += 1

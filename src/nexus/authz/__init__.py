@@ -6,7 +6,9 @@ a :class:`PermissionEngine` whether ``subject relation object`` holds.
 
 from nexus.authz.dsl import parse_schema
 from nexus.authz.engine import DepthExceededError, PermissionEngine, VirtualRelation
+from nexus.authz.expand import ExpandNode
 from nexus.authz.explain import Attempt, Explanation, Gap, Namer, RefNamer, Step
+from nexus.authz.lookup import ObjectIds, ReverseVirtualRelation
 from nexus.authz.model import (
     WILDCARD,
     ObjectRef,
@@ -37,16 +39,19 @@ __all__ = [
     "DepthExceededError",
     "DirectTypes",
     "Exclusion",
+    "ExpandNode",
     "Explanation",
     "Gap",
     "Intersection",
     "Namer",
+    "ObjectIds",
     "ObjectRef",
     "PermissionEngine",
     "RefNamer",
     "Relationship",
     "RelationshipFilter",
     "RelationshipStore",
+    "ReverseVirtualRelation",
     "Rewrite",
     "Schema",
     "SchemaError",

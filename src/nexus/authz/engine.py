@@ -26,8 +26,12 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
+from nexus.authz import expand as _expand
 from nexus.authz import explain as _explain
+from nexus.authz import lookup as _lookup
+from nexus.authz.expand import ExpandNode
 from nexus.authz.explain import Explanation
+from nexus.authz.lookup import ReverseVirtualRelation
 from nexus.authz.model import ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.authz.schema import (
     ComputedUserset,
@@ -148,6 +152,7 @@ class PermissionEngine:
         schema: Schema,
         virtual_relations: Mapping[tuple[str, str], VirtualRelation] | None = None,
         *,
+        reverse_virtual_relations: Mapping[tuple[str, str], ReverseVirtualRelation] | None = None,
         max_depth: int = DEFAULT_MAX_DEPTH,
         cache_objects: int = DEFAULT_CACHE_OBJECTS,
         clock: Callable[[], float] = time.time,
@@ -155,6 +160,14 @@ class PermissionEngine:
         self.store = store
         self.schema = schema
         self._virtual = dict(virtual_relations or {})
+        # The inverse of each virtual relation, for list_objects (see lookup.py).
+        self._reverse_virtual = dict(reverse_virtual_relations or {})
+        for type_name, relation in self._reverse_virtual:
+            if (type_name, relation) not in self._virtual:
+                raise NexusValidationError(
+                    f"reverse of {type_name}#{relation} given, but it is no virtual relation",
+                    code="unknown_relation",
+                )
         for type_name, relation in self._virtual:
             if not schema.direct_types(type_name, relation):
                 raise NexusValidationError(
@@ -303,6 +316,33 @@ class PermissionEngine:
         """Why ``check`` answers what it does: the granting chain, or what was tried and
         the nearest missing link (see explain.py); ``allowed`` always equals ``check``."""
         return _explain.explain(self, conn, subject, relation, obj)
+
+    # --- lookups -----------------------------------------------------------------------
+
+    def list_objects(
+        self, conn: Connection, subject: SubjectRef, relation: str, object_type: str
+    ) -> set[ObjectRef]:
+        """Every object of ``object_type`` on which ``check(subject, relation, object)``
+        is True (reverse expansion, see lookup.py)."""
+        return _lookup.list_objects(self, conn, subject, relation, object_type)
+
+    def list_subjects(
+        self,
+        conn: Connection,
+        obj: ObjectRef,
+        relation: str,
+        subject_type: str,
+        subject_relation: str = "",
+    ) -> set[SubjectRef]:
+        """The subjects ``subject_type:id[#subject_relation]`` for which ``check`` is True;
+        ``subject_type:*`` stands for every subject without tuples (see lookup.py)."""
+        return _lookup.list_subjects(self, conn, obj, relation, subject_type, subject_relation)
+
+    def expand(
+        self, conn: Connection, obj: ObjectRef, relation: str, *, max_depth: int | None = None
+    ) -> ExpandNode:
+        """The userset tree of ``obj#relation`` (see expand.py)."""
+        return _expand.expand(self, conn, obj, relation, max_depth=max_depth)
 
     # --- validation helpers ------------------------------------------------------------
 

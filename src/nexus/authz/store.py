@@ -6,17 +6,30 @@ the file operation that needs it commit (or roll back) together.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from nexus.authz.model import ObjectRef, Relationship, RelationshipFilter, SubjectRef
+from nexus.authz.model import WILDCARD, ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.db.tables import authz_revision, relationships
 from nexus.errors import NexusValidationError
 
@@ -37,6 +50,8 @@ _KEY_COLUMNS = (
 _IN_CHUNK = 10_000
 # SQLite before 3.32 allowed only 999 variables per statement.
 _OLD_SQLITE_IN_CHUNK = 900
+# From this version on SQLite always has json_each (before, only if compiled in).
+_SQLITE_JSON_BUILTIN = (3, 38)
 _REVISION_ROW = 1
 
 
@@ -85,6 +100,27 @@ def _filter_clause(flt: RelationshipFilter) -> list[ColumnElement[bool]]:
         (c.subject_relation, flt.subject_relation),
     )
     return [column == value for column, value in pairs if value is not None]
+
+
+def _one_of(conn: Connection, column: Column[Any], values: list[Any]) -> ColumnElement[bool]:
+    """``column IN values`` as one bound parameter where the database allows it.
+
+    SQLAlchemy expands a plain IN into one parameter per value, which costs more than the
+    query itself for tens of thousands of ids (list_objects over a whole tree).
+    """
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    if dialect == "sqlite" and sqlite3.sqlite_version_info >= _SQLITE_JSON_BUILTIN:
+        listed = func.json_each(json.dumps(values)).table_valued("value")
+        return column.in_(select(listed.c.value))
+    return column.in_(values)
+
+
+def _live(now: float) -> ColumnElement[bool]:
+    """Not expired at ``now`` (a tuple expiring exactly now counts as absent)."""
+    expires_at = relationships.c.expires_at
+    return or_(expires_at.is_(None), expires_at > now)
 
 
 def _key_clause(rel: Relationship) -> ColumnElement[bool]:
@@ -173,6 +209,51 @@ class RelationshipStore:
                     rel = _row_to_relationship(row)
                     result[rel.object].append(rel)
         return result
+
+    def subject_tuples(
+        self, conn: Connection, subject: SubjectRef, *, now: float, wildcard: bool
+    ) -> list[Relationship]:
+        """Live tuples naming ``subject`` exactly (any object, any relation); with
+        ``wildcard`` also those naming its type's wildcard (``user:*``). Expired ones
+        (``expires_at <= now``) are left out."""
+        c = relationships.c
+        named = and_(c.subject_id == subject.id, c.subject_relation == subject.relation)
+        if wildcard:
+            named = or_(named, and_(c.subject_id == WILDCARD, c.subject_relation == ""))
+        query = select(relationships).where(c.subject_type == subject.type, named, _live(now))
+        return [_row_to_relationship(row) for row in conn.execute(query)]
+
+    def object_ids_for_subjects(
+        self,
+        conn: Connection,
+        object_type: str,
+        relation: str,
+        subject_type: str,
+        subject_relation: str,
+        subject_ids: Collection[str],
+        *,
+        now: float,
+    ) -> set[str]:
+        """Ids of the ``object_type`` objects with a live tuple ``relation`` naming one of
+        ``subject_type:{subject_ids}[#subject_relation]``: the reverse of a tuple edge.
+
+        One statement per ``_in_chunk_size`` subject ids; only the id column is read.
+        """
+        c = relationships.c
+        ids = list(subject_ids)
+        found: set[str] = set()
+        chunk_size = _in_chunk_size(conn)
+        for start in range(0, len(ids), chunk_size):
+            query = select(c.object_id).where(
+                c.subject_type == subject_type,
+                _one_of(conn, c.subject_id, ids[start : start + chunk_size]),
+                c.subject_relation == subject_relation,
+                c.object_type == object_type,
+                c.relation == relation,
+                _live(now),
+            )
+            found.update(conn.execute(query).scalars())
+        return found
 
     def revision(self, conn: Connection) -> int:
         """The current revision (0 before the first write)."""

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from nexus.authz import (
+    ObjectIds,
     ObjectRef,
     PermissionEngine,
     Relationship,
     RelationshipStore,
+    ReverseVirtualRelation,
     SubjectRef,
     VirtualRelation,
 )
@@ -94,6 +96,38 @@ def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation
     }
 
 
+def _tree_reverse_relations(
+    tree: TreeStore,
+) -> Mapping[tuple[str, str], ReverseVirtualRelation]:
+    """The reverse of ``_tree_relations``: directory ids -> their children, for listing
+    every file a grant on a directory reaches (one query per batch of directories; bare ids,
+    no ObjectRef per entry)."""
+
+    def children(conn: Connection, ids: Sequence[str]) -> Mapping[str, Sequence[ObjectRef]]:
+        links = tree.children_ids(conn, [int(i) for i in ids if i.isdigit()])
+        return {
+            str(parent): ObjectIds(OBJECT_TYPE_FILE, [str(child) for child, _ in kids])
+            for parent, kids in links.items()
+        }
+
+    def inheriting_children(
+        conn: Connection, ids: Sequence[str]
+    ) -> Mapping[str, Sequence[ObjectRef]]:
+        links = tree.children_ids(conn, [int(i) for i in ids if i.isdigit()])
+        # A restricted directory inherits nothing: it is no inheriting child of its parent.
+        return {
+            str(parent): ObjectIds(
+                OBJECT_TYPE_FILE, [str(child) for child, restricted in kids if not restricted]
+            )
+            for parent, kids in links.items()
+        }
+
+    return {
+        (OBJECT_TYPE_FILE, "parent"): children,
+        (OBJECT_TYPE_FILE, "inherit_parent"): inheriting_children,
+    }
+
+
 def _ensure_namespaces(runtime: Runtime) -> None:
     """Create /, /workspace, /sessions and the inbox root, owned by the system (idempotent)."""
     with runtime.db.write() as conn:
@@ -150,6 +184,7 @@ def open_runtime(settings: ServerSettings) -> Runtime:
         relationships,
         parse_schema(FILE_SCHEMA),
         virtual_relations=_tree_relations(tree),
+        reverse_virtual_relations=_tree_reverse_relations(tree),
     )
     runtime = Runtime(
         settings=settings,
