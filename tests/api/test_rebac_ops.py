@@ -3,6 +3,7 @@ bulk relationship writes and deletes, revisions. Files by path, groups by name, 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -303,3 +304,189 @@ def test_reads_report_the_revision_they_saw(team: Deployment) -> None:
         )
         assert oversize.status_code == 400
         assert oversize.json()["error"]["reason"] == "batch_too_large"
+
+
+# --- list objects ---------------------------------------------------------------------------
+
+
+def test_list_objects_follows_inheritance_groups_restriction_and_wildcard(
+    team: Deployment,
+) -> None:
+    users = build_project(team)
+    alice, bob, carol, admin = users["alice"], users["bob"], users["carol"], users["admin"]
+    src = [f"{PROJECT}/src", f"{PROJECT}/src/main.py", f"{PROJECT}/src/util.py"]
+    everything = sorted([PROJECT, f"{PROJECT}/public.md", *src, SECRET, f"{SECRET}/plan.md"])
+    # Inherited from the project, the project itself included; restricted secret/ is not.
+    bob_reads = [PROJECT, f"{PROJECT}/public.md", *src]
+    assert bob.list_objects("can_read", PROJECT) == bob_reads
+    assert bob.list_objects("can_read", "/workspace") == bob_reads
+    assert bob.list_objects("can_read") == bob_reads
+    assert bob.list_objects("can_write", PROJECT) == []
+    # Through a nested group, and user:* for everyone.
+    assert carol.list_objects("can_write", "/workspace") == src
+    assert carol.list_objects("can_read", "/workspace") == sorted([*src, f"{PROJECT}/public.md"])
+    assert carol.list_objects("can_read", f"{PROJECT}/src") == src
+    # The owner (ownership is direct, on everything she made).
+    assert alice.list_objects("owner", PROJECT) == everything
+    # Admins ask about anyone; an admin subject holds everything, like `check` says.
+    assert admin.list_objects("can_read", PROJECT, "user", "bob") == bob_reads
+    assert admin.list_objects("can_read", PROJECT) == everything
+    assert admin.list_objects("can_execute", PROJECT, "user", "admin") == everything
+    assert admin.list_objects("can_write", "/", "group", "devs") == src
+    assert admin.list_objects("can_read", "/", "user", "*") == [f"{PROJECT}/public.md"]
+    # Non-admins: about themselves, everyone, and groups they belong to (nested too).
+    assert bob.list_objects("can_read", "/", "user", "*") == [f"{PROJECT}/public.md"]
+    assert carol.list_objects("can_write", "/", "group", "devs") == src
+    assert carol.list_objects("can_write", "/", "user", "carol") == src
+    # A disabled account holds nothing.
+    admin.update_user("carol", disabled=True)
+    assert admin.list_objects("can_write", "/", "user", "carol") == []
+    admin.update_user("carol", disabled=False)
+    # Moving changes what is reached at once.
+    alice.move(f"{PROJECT}/src/util.py", f"{SECRET}/util.py")
+    assert bob.list_objects("can_read", PROJECT) == bob_reads[:-1]
+
+
+def test_list_objects_authorization_and_bad_input(team: Deployment) -> None:
+    users = build_project(team)
+    alice, bob, carol = users["alice"], users["bob"], users["carol"]
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.list_objects("can_read", "/", "user", "carol")
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.list_objects("can_write", "/", "group", "devs")  # not a member
+    with raises(NexusPermissionError, "permission_denied"):
+        alice.list_objects("can_read", "/", "group", "devs")  # manages it, is no member
+    # The folder asked about follows the 403/404 rule.
+    with raises(NexusFileNotFoundError, "not_found", path=SECRET):
+        bob.list_objects("can_read", SECRET)
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.list_objects("can_read", f"{SECRET}/plan.md")
+    with raises(NexusFileNotFoundError, "not_found"):
+        carol.list_objects("can_read", "/workspace/alice-only")
+    with raises(NexusPermissionError, "permission_denied"):
+        carol.list_objects("can_read", "/workspace/alice-only/diary.md")
+    with raises(NexusValidationError, "unknown_relation"):
+        bob.list_objects("can_fly", PROJECT)
+    with raises(NexusValidationError, "unknown_relation"):
+        bob.list_objects("can_create", PROJECT)
+    with raises(NexusValidationError, "unknown_subject_type"):
+        alice.list_objects("can_read", "/", "robot", "r2")
+    with raises(NexusValidationError, "unknown_user"):
+        users["admin"].list_objects("can_read", "/", "user", "mallory")
+    with raises(NexusValidationError, "invalid_subject"):
+        alice.list_objects("can_read", "/", "group")
+    with raises(NexusValidationError, "invalid_path"):
+        alice.list_objects("can_read", "relative")
+
+
+def test_list_objects_never_shows_expired_sessions(team: Deployment) -> None:
+    bob = team.as_user("bob")
+    session = bob.create_session("short", ttl=1)
+    bob.write(f"{session['path']}/notes.md", b"n")
+    assert f"{session['path']}/notes.md" in bob.list_objects("owner", "/sessions")
+    time.sleep(1.2)
+    assert bob.list_objects("owner", "/sessions") == []
+    assert team.as_user("admin").list_objects("can_read", "/sessions") == ["/sessions"]
+
+
+# --- list subjects and expand ----------------------------------------------------------------
+
+
+def subjects(found: list[dict[str, Any]]) -> list[str]:
+    return [f"{item['subject_type']}:{item['subject_id']}" for item in found]
+
+
+def test_list_subjects_with_and_without_groups(team: Deployment) -> None:
+    users = build_project(team)
+    alice, bob, carol, admin = users["alice"], users["bob"], users["carol"], users["admin"]
+    main = f"{PROJECT}/src/main.py"
+    # Granted on the file or a folder above; the group as a group; never `system`.
+    assert subjects(bob.list_subjects(main, "can_write")) == ["group:devs", "user:alice"]
+    assert subjects(bob.list_subjects(main, "can_read")) == [
+        "group:devs",
+        "user:alice",
+        "user:bob",
+    ]
+    # Expanded: users only, members of nested groups included.
+    assert subjects(bob.list_subjects(main, "can_write", expand_groups=True)) == [
+        "user:alice",
+        "user:carol",
+    ]
+    assert subjects(carol.list_subjects(main, "can_read", True)) == [
+        "user:alice",
+        "user:bob",
+        "user:carol",
+    ]
+    # user:* stands for everyone.
+    public = subjects(carol.list_subjects(f"{PROJECT}/public.md", "can_read"))
+    assert public == ["user:*", "user:alice", "user:bob"]
+    assert "user:*" in subjects(carol.list_subjects(f"{PROJECT}/public.md", "can_read", True))
+    # A restricted folder stops grants from above.
+    assert subjects(alice.list_subjects(f"{SECRET}/plan.md", "can_read", True)) == ["user:alice"]
+    assert subjects(alice.list_subjects(f"{SECRET}/plan.md", "can_read")) == ["user:alice"]
+    # A disabled user has nothing; a group cycle terminates and changes nothing.
+    admin.update_user("bob", disabled=True)
+    assert subjects(admin.list_subjects(main, "can_read", True)) == ["user:alice", "user:carol"]
+    admin.update_user("bob", disabled=False)
+    alice.add_group_to_group("devs", "core")
+    assert subjects(bob.list_subjects(main, "can_write", True)) == ["user:alice", "user:carol"]
+
+
+def test_list_subjects_and_expand_hide_what_the_caller_cannot_read(team: Deployment) -> None:
+    users = build_project(team)
+    bob, carol = users["bob"], users["carol"]
+    for call in (
+        lambda c, p: c.list_subjects(p, "can_read"),
+        lambda c, p: c.list_subjects(p, "can_read", True),
+        lambda c, p: c.expand_permission(p, "can_read"),
+    ):
+        with raises(NexusFileNotFoundError, "not_found", path=SECRET):
+            call(bob, SECRET)
+        with raises(NexusPermissionError, "permission_denied"):
+            call(bob, f"{SECRET}/plan.md")
+        with raises(NexusPermissionError, "permission_denied"):
+            call(carol, f"{SECRET}/plan.md")
+        with raises(NexusFileNotFoundError, "not_found"):
+            call(bob, f"{PROJECT}/nothing.md")
+    with raises(NexusValidationError, "unknown_relation"):
+        bob.list_subjects(PROJECT, "can_fly")
+    with raises(NexusValidationError, "unknown_relation"):
+        bob.expand_permission(PROJECT, "member")
+
+
+def walk(node: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [node]
+    for child in node["children"]:
+        found.extend(walk(child))
+    return found
+
+
+def test_expand_names_paths_and_groups(team: Deployment) -> None:
+    users = build_project(team)
+    alice, bob = users["alice"], users["bob"]
+    main = f"{PROJECT}/src/main.py"
+    tree = bob.expand_permission(main, "can_write")
+    assert (tree["object_type"], tree["object_id"], tree["relation"]) == (
+        "file",
+        main,
+        "can_write",
+    )
+    nodes = walk(tree)
+    assert {n["kind"] for n in nodes} >= {"direct", "computed", "tupleset"}
+    # Files by path (the entry and the folders above it), groups by name, never an id.
+    objects = {(n["object_type"], n["object_id"]) for n in nodes}
+    assert ("file", f"{PROJECT}/src") in objects
+    assert ("group", "devs") in objects and ("group", "core") in objects
+    named = [s for n in nodes for s in n["subjects"]]
+    assert {"subject_type": "group", "subject_id": "devs"} in named
+    assert {"subject_type": "user", "subject_id": "carol"} in named
+    for n in nodes:
+        assert not n["object_id"].isdigit()
+        assert all(not s["subject_id"].isdigit() for s in n["subjects"])
+        assert n["object_type"] in ("file", "group")
+        if n["object_type"] == "file":
+            assert main.startswith(n["object_id"])  # only the entry and its ancestors
+    # A group cycle is cut and marked.
+    alice.add_group_to_group("devs", "core")
+    cyclic = walk(bob.expand_permission(main, "can_write"))
+    assert any(n["cycle"] for n in cyclic)

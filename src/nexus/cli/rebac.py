@@ -341,15 +341,28 @@ def list_subjects(
 
 def _expand_label(node: dict[str, Any]) -> str:
     label = f"{node['object_type']}:{node['object_id']}#{node['relation']} ({node['kind']})"
-    return label + (" [already expanded above]" if node.get("cycle") else "")
+    return label + (" [cycle: expanded above]" if node.get("cycle") else "")
 
 
-def _add_expand_node(tree: Tree, node: dict[str, Any]) -> None:
-    branch = tree.add(escape(_expand_label(node)))
+def _expand_key(node: dict[str, Any]) -> str:
+    """What identifies a subtree: its node and its children's nodes (two 'computed' nodes of
+    can_read differ only in what they point at: can_write or can_execute)."""
+    parts = [node, *node.get("children", [])]
+    return json.dumps([[p["object_type"], p["object_id"], p["relation"], p["kind"]] for p in parts])
+
+
+def _fill_expand(branch: Tree, node: dict[str, Any], shown: set[str]) -> None:
+    """Subjects, then children; a subtree printed once already is named, not repeated (a
+    folder's can_write is reached through can_read and through can_write of each child)."""
     for item in node.get("subjects", []):
         branch.add(escape(f"{item['subject_type']}:{item['subject_id']}"))
     for child in node.get("children", []):
-        _add_expand_node(branch, child)
+        key = _expand_key(child)
+        if key in shown and child.get("children"):
+            branch.add(escape(_expand_label(child) + " (shown above)"))
+            continue
+        shown.add(key)
+        _fill_expand(branch.add(escape(_expand_label(child))), child, shown)
 
 
 @rebac.command("expand")
@@ -358,16 +371,17 @@ def _add_expand_node(tree: Tree, node: dict[str, Any]) -> None:
 @json_option
 @click.pass_context
 def expand(ctx: click.Context, relation: str, path: str, as_json: bool) -> None:
-    """Show the userset tree of RELATION on PATH: every way the relation can be held."""
+    """Show the userset tree of RELATION on PATH: every way the relation can be held.
+
+    A subtree that was printed already is shown once and then named "(shown above)";
+    --json prints the whole tree.
+    """
     node = client_for(ctx).expand_permission(path, relation)
     if as_json:
         echo_json(node)
         return
     tree = Tree(escape(_expand_label(node)))
-    for item in node.get("subjects", []):
-        tree.add(escape(f"{item['subject_type']}:{item['subject_id']}"))
-    for child in node.get("children", []):
-        _add_expand_node(tree, child)
+    _fill_expand(tree, node, {_expand_key(node)})
     _wide_console().print(tree)
 
 
