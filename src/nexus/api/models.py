@@ -217,6 +217,25 @@ class DeleteRelationshipsResult(BaseModel):
     revision: int
 
 
+# --- explain ----------------------------------------------------------------------------
+
+
+class ExplainResult(BaseModel):
+    """Why a check (same request as /permissions/check) answers what it does."""
+
+    allowed: bool = Field(description="Always the answer /permissions/check gives")
+    summary: str = Field(description="One readable sentence")
+    steps: list[str] = Field(
+        default_factory=list, description="Allowed: the granting chain, from subject to object"
+    )
+    tried: list[str] = Field(
+        default_factory=list,
+        description="Denied: what was evaluated and why it failed, indented as a tree",
+    )
+    missing: str | None = Field(default=None, description="Denied: the nearest missing link")
+    revision: int = Field(description="The relationship revision it was evaluated at")
+
+
 # --- groups -----------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
@@ -767,11 +767,13 @@ def render_tried(
     lines: list[str] = []
 
     def walk(attempt: Attempt, depth: int) -> None:
-        lines.append("  " * depth + describe_attempt(attempt, subject, namer))
         if attempt.kind == "direct" and hide is not None and hide(attempt.object):
-            if attempt.children:
-                lines.append("  " * (depth + 1) + "(other grants here are not shown to you)")
+            # Not even how many other grants there are: only the subject's own.
+            own = replace(attempt, targets=0, children=())
+            text = describe_attempt(own, subject, namer) + " (other grants here are not shown)"
+            lines.append("  " * depth + text)
             return
+        lines.append("  " * depth + describe_attempt(attempt, subject, namer))
         for child in attempt.children:
             walk(child, depth + 1)
 

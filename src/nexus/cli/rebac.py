@@ -1,5 +1,5 @@
 """`nexus rebac ...`: grant, revoke, check and list relationships; batch checks, lookups,
-expand, bulk writes and deletes."""
+expand, bulk writes and deletes; explain a check."""
 
 from __future__ import annotations
 
@@ -437,3 +437,42 @@ def delete_relationships(
         echo_json(result)
         return
     click.echo(f"Deleted {result['deleted']} relationship(s); revision {result['revision']}")
+
+
+@rebac.command("explain")
+@relationship_arguments
+@json_option
+@click.pass_context
+def explain(
+    ctx: click.Context,
+    subject_type: str,
+    subject_id: str,
+    object_type: str,
+    object_id: str,
+    relation: str,
+    as_json: bool,
+) -> None:
+    """Explain a check: the chain of grants that allows it, or what was tried and the
+    nearest missing link. Exit status 0 if allowed, 1 if not (as `rebac check`).
+
+    Example: nexus rebac explain user bob file /workspace/x/specs.md --relation can_write
+    """
+    result = client_for(ctx).explain_permission(
+        subject_type, subject_id, object_type, object_id, relation
+    )
+    if as_json:
+        echo_json(result)
+    elif result["allowed"]:
+        click.echo(f"{symbol('✅')}ALLOWED: {result['summary']}")
+        for number, step in enumerate(result["steps"], start=1):
+            click.echo(f"  {number}. {step}")
+    else:
+        click.echo(f"{symbol('❌')}DENIED: {result['summary']}")
+        if result["tried"]:
+            click.echo("Tried:")
+            for line in result["tried"]:
+                click.echo(f"  {line}")
+        if result["missing"]:
+            click.echo(f"Missing: {result['missing']}")
+    if not result["allowed"]:
+        ctx.exit(1)

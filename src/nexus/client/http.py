@@ -422,6 +422,19 @@ class HttpClient(NexusClient):
             json_body=body.model_dump(),
         ).model_dump()
 
+    def explain_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> Record:
+        body = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return self._call(
+            models.ExplainResult, "POST", "/permissions/explain", json_body=body
+        ).model_dump()
+
     # --- groups -------------------------------------------------------------------------
 
     def _group_route(self, name: str, *, as_argument: bool = False) -> str:

@@ -199,6 +199,21 @@ class NexusClient(ABC):
         """Delete the grants matching every filter given; DeleteRelationshipsResult
         ``{deleted, revision}``. Non-admins must name an object (a path) they own."""
 
+    @abstractmethod
+    def explain_permission(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> Record:
+        """Why :meth:`check_permission` with the same arguments answers what it does, under
+        the same access rules. ExplainResult: ``allowed`` (always the check's answer),
+        ``summary`` (one sentence), ``steps`` (allowed: the granting chain from subject to
+        object), ``tried`` (denied: what was evaluated, indented), ``missing`` (denied: the
+        nearest missing link) and ``revision``."""
+
     # --- groups -------------------------------------------------------------------------
 
     @abstractmethod

@@ -224,6 +224,12 @@ class EmbeddedClient(NexusClient):
         )
         return _dump(result)
 
+    def explain_permission(
+        self, subject_type: str, subject_id: str, object_type: str, object_id: str, relation: str
+    ) -> Record:
+        request = check.permission(subject_type, subject_id, object_type, object_id, relation)
+        return _dump(self._svc.explain.explain(self._principal, **request))
+
     # --- groups -------------------------------------------------------------------------
 
     def create_group(self, name: str, description: str = "") -> Record:

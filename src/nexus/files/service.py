@@ -8,6 +8,7 @@ from nexus.files.access import Access
 from nexus.files.admin_ops import AdminOperations
 from nexus.files.auth import Authenticator
 from nexus.files.creation import Creator
+from nexus.files.explain_ops import ExplainOperations
 from nexus.files.file_ops import FileOperations
 from nexus.files.group_ops import GroupOperations
 from nexus.files.permission_ops import PermissionOperations
@@ -26,6 +27,7 @@ class NexusService:
         self.files = FileOperations(runtime, access, creator)
         self.permissions = PermissionOperations(runtime, access, creator)
         self.rebac = RebacOperations(runtime, access, self.permissions)
+        self.explain = ExplainOperations(runtime, access, self.permissions)
         self.groups = GroupOperations(runtime)
         self.sessions = SessionOperations(runtime)
         self.admin = AdminOperations(runtime, self.sessions)

@@ -1,4 +1,5 @@
-"""Permission routes: grant, revoke, check, list; batch check, lookups, expand, bulk writes."""
+"""Permission routes: grant, revoke, check, list; batch check, lookups, expand, bulk writes;
+explain."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from nexus.api.models import (
     DeleteRelationshipsRequest,
     DeleteRelationshipsResult,
     ExpandResult,
+    ExplainResult,
     GrantResult,
     ObjectList,
     PermissionList,
@@ -113,3 +115,9 @@ def delete_relationships(
 ) -> DeleteRelationshipsResult:
     """Delete the grants matching every filter given (an empty filter is refused)."""
     return service.rebac.delete_relationships(caller, **body.model_dump())
+
+
+@router.post("/explain")
+def explain(service: Service, caller: Caller, body: PermissionRequest) -> ExplainResult:
+    """Why /permissions/check answers what it does (same request, same access rules)."""
+    return service.explain.explain(caller, **body.model_dump())
