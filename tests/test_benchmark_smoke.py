@@ -22,3 +22,23 @@ def test_http_benchmark_prints_a_row_per_operation() -> None:
     for row in rows:
         ops_per_second = float(row.split()[-3])
         assert ops_per_second > 0
+
+
+def test_permission_benchmark_runs_small_and_measures_every_target() -> None:
+    from benchmarks import authz
+
+    table = authz.main(
+        ["--relationships", "20000", "--dir-entries", "300", "--files", "2000", "--repeat", "200"]
+    )
+    text = table.lower()
+    for measurement in (
+        "warm check",
+        "cold check",
+        "nested 1..10",
+        "list 300 entries",
+        "over http",
+        "list objects",
+        "server rss",
+    ):
+        assert measurement in text, measurement
+    assert "20,000 relationships" in table.splitlines()[0]

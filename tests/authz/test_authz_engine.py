@@ -18,6 +18,7 @@ from nexus.authz import (
     SubjectRef,
     parse_schema,
 )
+from nexus.db import fast
 from nexus.db.engine import Database, open_engine
 from nexus.errors import NexusValidationError
 
@@ -59,15 +60,24 @@ def check(
 
 @contextmanager
 def count_queries(db: Database) -> Iterator[list[str]]:
+    """Every statement run: through SQLAlchemy, and on the driver by nexus.db.fast."""
     statements: list[str] = []
 
     def record(*args: Any) -> None:
         statements.append(args[2])
 
+    driver_fetch_all = fast.fetch_all
+
+    def fetch_all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        statements.append(sql)
+        return driver_fetch_all(conn, sql, params)
+
     event.listen(db.engine, "before_cursor_execute", record)
+    fast.fetch_all = fetch_all
     try:
         yield statements
     finally:
+        fast.fetch_all = driver_fetch_all
         event.remove(db.engine, "before_cursor_execute", record)
 
 
@@ -298,12 +308,17 @@ def test_sees_writes_made_through_another_process(db_url: str, db: Database) -> 
 
 
 def test_cached_checks_cost_one_revision_query(db: Database, engine: PermissionEngine) -> None:
-    grant(db, engine, (folder("a"), "viewer", user("bob")))
-    assert check(db, engine, user("bob"), "viewer", folder("a"))
-    with count_queries(db) as statements:
-        assert check(db, engine, user("bob"), "viewer", folder("a"))
-    assert [s for s in statements if "relationships" in s] == []
-    assert len([s for s in statements if "authz_revision" in s]) == 1
+    grant(
+        db, engine, (folder("a"), "viewer", user("bob")), (folder("b"), "parent", U("folder", "a"))
+    )
+    # carol's check loads the tuples; bob's first check evaluates them, his second is a
+    # cached answer. Both cost one revision query and nothing else.
+    assert not check(db, engine, user("carol"), "viewer", folder("b"))
+    for _ in range(2):
+        with db.read() as conn, count_queries(db) as statements:
+            assert engine.check(conn, user("bob"), "viewer", folder("b"))
+        assert [s for s in statements if "relationships" in s] == []
+        assert len([s for s in statements if "authz_revision" in s]) == 1
 
 
 def test_rolled_back_grant_never_leaks(db: Database, engine: PermissionEngine) -> None:
@@ -384,9 +399,10 @@ def test_check_many_batches_queries_and_callbacks(db: Database, store: Relations
         eve = engine.check_many(conn, user("eve"), "viewer", children)
     assert all(bob.values())
     assert [o for o, ok in eve.items() if ok] == [ObjectRef("file", "c3")]
-    # One query per tree level at most (then all cached), never one per child.
+    # The children and their whole parent chain load in one query (the parent edges are
+    # followed first), then everything is cached: never a query per child or per level.
     tuple_queries = [s for s in statements if "FROM relationships" in s]
-    assert len(tuple_queries) <= 7
+    assert len(tuple_queries) == 1
     assert len(calls) <= 2 * 7
     assert max(calls) == 50
 
@@ -515,3 +531,147 @@ def test_concurrent_checks_and_writes_agree(db: Database, engine: PermissionEngi
         for thread in threads:
             thread.join()
     assert errors == []
+
+
+def test_virtual_edges_are_cached_only_when_their_owner_bumps_the_revision(
+    db: Database, store: RelationshipStore
+) -> None:
+    parents = dict(chain_parents(2))
+    for bumps in (False, True):
+        calls: list[int] = []
+        engine = PermissionEngine(
+            store,
+            parse_schema(TREE_SCHEMA),
+            {("file", "parent"): tree_engine(store, parents, calls)._virtual[("file", "parent")]},
+            virtual_relations_bump_revision=bumps,
+        )
+        grant(db, engine, (ObjectRef("file", "l0"), "viewer", user("bob")))
+        assert check(db, engine, user("bob"), "viewer", ObjectRef("file", "c1"))
+        parents["c1"] = "elsewhere"  # the tree changed ...
+        if bumps:
+            # ... and the owner keeps its promise: the next check sees the move.
+            with db.write() as conn:
+                store.bump(conn)
+        assert not check(db, engine, user("bob"), "viewer", ObjectRef("file", "c1"))
+        calls.clear()
+        assert not check(db, engine, user("bob"), "viewer", ObjectRef("file", "c1"))
+        # Cached (answer and edges) only when promised; else asked again every time.
+        assert (calls == []) is bumps
+        parents["c1"] = "l2"
+
+
+def test_cached_answer_expires_with_the_tuple_it_relied_on(
+    db: Database, store: RelationshipStore
+) -> None:
+    schema = parse_schema(
+        "model\n  schema 1.1\ntype user\ntype doc\n  relations\n"
+        "    define blocked: [user]\n    define reader: [user, user:*] but not blocked\n"
+    )
+    now = [1000.0]
+    engine = PermissionEngine(store, schema, clock=lambda: now[0])
+    doc = ObjectRef("doc", "d")
+    with db.write() as conn:
+        engine.grant(conn, doc, "reader", U("user", "*"))
+        engine.grant(conn, doc, "blocked", user("eve"), expires_at=1500.0)
+    assert not check(db, engine, user("eve"), "reader", doc)
+    assert not check(db, engine, user("eve"), "reader", doc)  # a cached answer now
+    now[0] = 1500.0  # the block ran out: the cached "no" must not outlive it
+    assert check(db, engine, user("eve"), "reader", doc)
+
+
+# --- agreement with OpenFGA on cycles and usersets (each found by the differential test) --
+
+_OPENFGA_HEAD = "model\n  schema 1.1\ntype user\n"
+
+
+def _engine_for(store: RelationshipStore, schema: str) -> PermissionEngine:
+    return PermissionEngine(store, parse_schema(_OPENFGA_HEAD + schema))
+
+
+def test_userset_is_implicitly_in_itself(db: Database, store: RelationshipStore) -> None:
+    engine = _engine_for(
+        store,
+        "type group\n  relations\n    define parent: [group]\n"
+        "    define member: [user] or member from parent\n    define admin: member\n",
+    )
+    grant(db, engine, (group("g3"), "parent", U("group", "g1")))
+    assert check(db, engine, members("g1"), "member", group("g1"))
+    assert check(db, engine, members("g1"), "admin", group("g1"))  # through a computed one
+    assert check(db, engine, members("g1"), "member", group("g3"))  # via member from parent
+    assert not check(db, engine, members("g2"), "member", group("g1"))
+    assert not check(db, engine, SubjectRef("group", "g1", "admin"), "member", group("g1"))
+
+
+def test_no_path_to_the_subject_type_is_false_not_undetermined(
+    db: Database, store: RelationshipStore
+) -> None:
+    # k can never hold a user, so its parent loop is no "undetermined" cycle for bob.
+    engine = _engine_for(
+        store,
+        "type doc\ntype folder\n  relations\n    define parent: [folder]\n"
+        "    define k: [doc] or k from parent\n    define x: [user] but not k\n",
+    )
+    grant(db, engine, (folder("f"), "parent", U("folder", "f")), (folder("f"), "x", user("bob")))
+    assert check(db, engine, user("bob"), "x", folder("f"))
+
+
+def test_cycle_inside_a_plain_recursion_counts_as_false(
+    db: Database, store: RelationshipStore
+) -> None:
+    # 'a' recurses only into itself: OpenFGA walks it to the end, the loop simply grants
+    # nothing, so 'but not a' grants. Same for a group that contains itself.
+    engine = _engine_for(
+        store,
+        "type group\n  relations\n    define member: [user, group#member]\n"
+        "type folder\n  relations\n    define parent: [folder]\n"
+        "    define a: [user] or a from parent\n    define b: [user] but not a\n"
+        "    define c: [group#member]\n    define d: [user:*, group#member] but not c\n",
+    )
+    grant(
+        db,
+        engine,
+        (folder("f"), "parent", U("folder", "f")),
+        (folder("f"), "b", user("bob")),
+        (group("g2"), "member", members("g3")),
+        (group("g3"), "member", members("g2")),
+        (folder("f"), "c", members("g2")),
+        (folder("f"), "d", U("user", "*")),
+        (folder("f"), "d", members("g1")),
+    )
+    assert check(db, engine, user("bob"), "b", folder("f"))
+    assert check(db, engine, user("bob"), "d", folder("f"))
+    # A userset subject is searched depth first by OpenFGA: there the loop is undetermined.
+    assert not check(db, engine, members("g1"), "d", folder("f"))
+
+
+def test_cycle_through_another_relation_stays_undetermined(
+    db: Database, store: RelationshipStore
+) -> None:
+    # 'a' recurses through 'b': OpenFGA flags the loop as a cycle, and 'but not' of an
+    # undetermined relation does not grant (although a grants nobody).
+    engine = _engine_for(
+        store,
+        "type folder\n  relations\n    define parent: [folder]\n"
+        "    define a: [user] or b from parent\n    define b: a\n"
+        "    define c: [user] but not a\n",
+    )
+    grant(db, engine, (folder("f"), "parent", U("folder", "f")), (folder("f"), "c", user("bob")))
+    assert not check(db, engine, user("bob"), "a", folder("f"))
+    assert not check(db, engine, user("bob"), "c", folder("f"))
+
+
+def test_a_loop_through_and_anywhere_makes_every_cycle_undetermined(
+    db: Database, store: RelationshipStore
+) -> None:
+    # OpenFGA cannot build its weighted graph when an 'and' sits on a cycle of the model
+    # ('bad'), and then resolves no recursion exactly: the plain recursion of the test
+    # above turns undetermined too.
+    schema = (
+        "type folder\n  relations\n    define parent: [folder]\n"
+        "    define a: [user] or a from parent\n    define b: [user] but not a\n"
+    )
+    tuples = ((folder("f"), "parent", U("folder", "f")), (folder("f"), "b", user("bob")))
+    grant(db, _engine_for(store, schema), *tuples)
+    assert check(db, _engine_for(store, schema), user("bob"), "b", folder("f"))
+    spoiled = schema + "    define c: [user]\n    define bad: [user] or (c and bad from parent)\n"
+    assert not check(db, _engine_for(store, spoiled), user("bob"), "b", folder("f"))

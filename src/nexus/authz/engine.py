@@ -32,7 +32,7 @@ from nexus.authz import lookup as _lookup
 from nexus.authz.expand import ExpandNode
 from nexus.authz.explain import Explanation
 from nexus.authz.lookup import ReverseVirtualRelation
-from nexus.authz.model import ObjectRef, Relationship, RelationshipFilter, SubjectRef
+from nexus.authz.model import WILDCARD, ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.authz.schema import (
     ComputedUserset,
     DirectTypes,
@@ -44,6 +44,7 @@ from nexus.authz.schema import (
     iter_rewrites,
 )
 from nexus.authz.store import RelationshipStore, is_dirty
+from nexus.authz.typegraph import TypeGraph
 from nexus.errors import NexusValidationError
 
 VirtualRelation = Callable[[Connection, Sequence[str]], Mapping[str, Sequence[SubjectRef]]]
@@ -51,9 +52,30 @@ VirtualRelation = Callable[[Connection, Sequence[str]], Mapping[str, Sequence[Su
 
 DEFAULT_MAX_DEPTH = 50
 DEFAULT_CACHE_OBJECTS = 100_000
+DEFAULT_CACHE_ANSWERS = 200_000
 
 _INFINITY = 1 << 30
 _T = TypeVar("_T")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_AnswerKey = tuple[SubjectRef, str, ObjectRef]
+# An object's tuples by relation; shared read-only between threads once cached.
+_Grouped = Mapping[str, tuple[Relationship, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Memberships:
+    """The usersets of plain-membership relations (see ``_membership_relations``) that a
+    subject is in, found by walking stored tuples upwards from it."""
+
+    # userset -> how many tuples up from the subject (1: a direct member).
+    usersets: Mapping[SubjectRef, int]
+    # The walk stopped at the depth bound: absence from ``usersets`` proves nothing.
+    incomplete: bool
+    # The earliest expiry among the tuples it used: valid only until then.
+    valid_until: float
+
+
 # (granted: True/False/None = undetermined by a cycle, lowest cut stack position)
 _Result = tuple[bool | None, int]
 
@@ -65,14 +87,24 @@ class DepthExceededError(NexusValidationError):
         super().__init__(message, code="depth_exceeded")
 
 
-class _TupleCache:
-    """object -> its tuples, for one revision, LRU-bounded, shared by all threads."""
+class _RevisionCache:
+    """What the engine learned at one revision, shared by all threads, LRU-bounded.
 
-    def __init__(self, max_objects: int):
-        self._max = max_objects
+    Three maps: an object's stored tuples, a virtual relation's subjects for an object, and
+    whole check answers. Every entry belongs to ``revision``; moving to a newer revision
+    empties all three, so nothing computed at an older one is ever served.
+    """
+
+    def __init__(self, max_objects: int, max_answers: int):
+        self._max_objects = max_objects
+        self._max_answers = max_answers
         self._lock = threading.Lock()
         self._revision = -1
-        self._entries: OrderedDict[ObjectRef, tuple[Relationship, ...]] = OrderedDict()
+        self._tuples: OrderedDict[ObjectRef, _Grouped] = OrderedDict()
+        self._virtual: OrderedDict[tuple[ObjectRef, str], tuple[SubjectRef, ...]] = OrderedDict()
+        # (subject, relation, object) -> (allowed, valid until: the earliest expiry it saw)
+        self._answers: OrderedDict[_AnswerKey, tuple[bool, float]] = OrderedDict()
+        self._memberships: OrderedDict[SubjectRef, _Memberships] = OrderedDict()
 
     def sync(self, revision: int) -> bool:
         """Move to ``revision`` if it is newer; True if the cache serves that revision now.
@@ -82,42 +114,103 @@ class _TupleCache:
         """
         with self._lock:
             if revision > self._revision:
-                self._entries.clear()
+                self._tuples.clear()
+                self._virtual.clear()
+                self._answers.clear()
+                self._memberships.clear()
                 self._revision = revision
             return revision == self._revision
 
-    def get_many(
-        self, revision: int, objects: Iterable[ObjectRef]
-    ) -> dict[ObjectRef, tuple[Relationship, ...]]:
-        found: dict[ObjectRef, tuple[Relationship, ...]] = {}
+    def tuples(self, revision: int, objects: Iterable[ObjectRef]) -> dict[ObjectRef, _Grouped]:
+        return self._get(revision, self._tuples, objects)
+
+    def put_tuples(self, revision: int, loaded: Mapping[ObjectRef, _Grouped]) -> None:
+        self._put(revision, self._tuples, loaded, self._max_objects)
+
+    def virtual(
+        self, revision: int, keys: Iterable[tuple[ObjectRef, str]]
+    ) -> dict[tuple[ObjectRef, str], tuple[SubjectRef, ...]]:
+        return self._get(revision, self._virtual, keys)
+
+    def put_virtual(
+        self, revision: int, loaded: Mapping[tuple[ObjectRef, str], tuple[SubjectRef, ...]]
+    ) -> None:
+        self._put(revision, self._virtual, loaded, self._max_objects)
+
+    def answers(
+        self,
+        revision: int,
+        subject: SubjectRef,
+        relation: str,
+        objects: Iterable[ObjectRef],
+        now: float,
+    ) -> dict[ObjectRef, bool]:
+        """The cached answers among ``objects`` (one lock for a whole listing)."""
+        found: dict[ObjectRef, bool] = {}
         with self._lock:
             if revision != self._revision:
                 return found
+            cached = self._answers
             for obj in objects:
-                entry = self._entries.get(obj)
-                if entry is not None:
-                    self._entries.move_to_end(obj)
-                    found[obj] = entry
+                key = (subject, relation, obj)
+                entry = cached.get(key)
+                if entry is not None and entry[1] > now:  # else: a tuple it used expired
+                    cached.move_to_end(key)
+                    found[obj] = entry[0]
         return found
 
-    def put_many(self, revision: int, loaded: Mapping[ObjectRef, tuple[Relationship, ...]]) -> None:
+    def put_answers(
+        self, revision: int, answers: Mapping[_AnswerKey, bool], valid_until: float
+    ) -> None:
+        self._put(
+            revision,
+            self._answers,
+            {key: (allowed, valid_until) for key, allowed in answers.items()},
+            self._max_answers,
+        )
+
+    def _get(self, revision: int, store: OrderedDict[_K, _V], keys: Iterable[_K]) -> dict[_K, _V]:
+        found: dict[_K, _V] = {}
+        with self._lock:
+            if revision != self._revision:
+                return found
+            for key in keys:
+                entry = store.get(key)
+                if entry is not None:
+                    store.move_to_end(key)
+                    found[key] = entry
+        return found
+
+    def _put(
+        self, revision: int, store: OrderedDict[_K, _V], loaded: Mapping[_K, _V], limit: int
+    ) -> None:
         with self._lock:
             if revision != self._revision:
                 return  # the world moved on while we were reading; don't store old state
-            for obj, rels in loaded.items():
-                self._entries[obj] = rels
-                self._entries.move_to_end(obj)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            for key, value in loaded.items():
+                store[key] = value
+                store.move_to_end(key)
+            while len(store) > limit:
+                store.popitem(last=False)
+
+    def memberships(self, revision: int, subject: SubjectRef, now: float) -> _Memberships | None:
+        found = self._get(revision, self._memberships, [subject]).get(subject)
+        return found if found is not None and found.valid_until > now else None
+
+    def put_memberships(self, revision: int, subject: SubjectRef, found: _Memberships) -> None:
+        self._put(revision, self._memberships, {subject: found}, self._max_objects)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._tuples.clear()
+            self._virtual.clear()
+            self._answers.clear()
+            self._memberships.clear()
             self._revision = -1
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._entries)
+            return len(self._tuples)
 
 
 @dataclass
@@ -130,7 +223,7 @@ class _Context:
     # The revision this call reads at, or None: the connection is dirty, bypass the cache.
     revision: int | None
     # object -> tuples grouped by relation.
-    tuples: dict[ObjectRef, dict[str, list[Relationship]]] = field(default_factory=dict)
+    tuples: dict[ObjectRef, _Grouped] = field(default_factory=dict)
     # (object, virtual relation) -> subjects.
     virtual: dict[tuple[ObjectRef, str], Sequence[SubjectRef]] = field(default_factory=dict)
     # (object, relation) -> result, for results that did not depend on a cut cycle.
@@ -141,6 +234,11 @@ class _Context:
     provisional: dict[int, dict[tuple[ObjectRef, str], bool | None]] = field(default_factory=dict)
     # (object, relation) being evaluated -> its position on the stack.
     stack: dict[tuple[ObjectRef, str], int] = field(default_factory=dict)
+    # The earliest expiry among the live tuples this call looked at: its answers may
+    # change then, so they are cached no longer than that.
+    valid_until: float = float("inf")
+    # The subject's plain memberships, computed on first need.
+    memberships: _Memberships | None = None
 
 
 class PermissionEngine:
@@ -155,10 +253,18 @@ class PermissionEngine:
         reverse_virtual_relations: Mapping[tuple[str, str], ReverseVirtualRelation] | None = None,
         max_depth: int = DEFAULT_MAX_DEPTH,
         cache_objects: int = DEFAULT_CACHE_OBJECTS,
+        cache_answers: int = DEFAULT_CACHE_ANSWERS,
+        virtual_relations_bump_revision: bool = False,
         clock: Callable[[], float] = time.time,
     ):
+        """``virtual_relations_bump_revision``: the owner of the virtual relations promises
+        to call ``store.bump`` in the transaction of every change to what they return for
+        an existing object (new objects need no bump). Only then are they cached, and only
+        then are whole answers cached (an answer may depend on them)."""
         self.store = store
         self.schema = schema
+        # Type-level answers that make checks agree with OpenFGA on cycles (typegraph.py).
+        self._typegraph = TypeGraph(schema)
         self._virtual = dict(virtual_relations or {})
         # The inverse of each virtual relation, for list_objects (see lookup.py).
         self._reverse_virtual = dict(reverse_virtual_relations or {})
@@ -180,7 +286,10 @@ class PermissionEngine:
             self._virtual_by_type[type_name].append(relation)
         self._max_depth = max_depth
         self._clock = clock
-        self._cache = _TupleCache(cache_objects)
+        self._cache = _RevisionCache(cache_objects, cache_answers)
+        self._cache_virtual = virtual_relations_bump_revision or not self._virtual
+        self._membership_relations = _membership_relations(schema, frozenset(self._virtual))
+        self._membership_relation_names = sorted({r for _t, r in self._membership_relations})
         # Which relations of a type lead to other objects (tuplesets), for prefetching.
         self._tuplesets: dict[str, frozenset[str]] = {
             t.name: frozenset(
@@ -206,17 +315,26 @@ class PermissionEngine:
         objects: Sequence[ObjectRef],
     ) -> dict[ObjectRef, bool]:
         """``check`` for many objects of any types, sharing loads and intermediate results."""
-        for obj in objects:
-            self._require_relation(obj.type, relation)
+        for type_name in {obj.type for obj in objects}:
+            self._require_relation(type_name, relation)
         revision = None if is_dirty(conn) else self.store.revision(conn)
         if revision is not None and not self._cache.sync(revision):
             revision = None  # an older snapshot than the cache's: read past it
-        ctx = _Context(conn=conn, subject=subject, now=self._clock(), revision=revision)
-        self._prefetch(ctx, objects)
+        now = self._clock()
         results: dict[ObjectRef, bool] = {}
-        for obj in objects:
+        if revision is not None and self._cache_virtual:
+            results = self._cache.answers(revision, subject, relation, objects, now)
+            if len(results) == len(objects):
+                return results
+        ctx = _Context(conn=conn, subject=subject, now=now, revision=revision)
+        todo = [obj for obj in objects if obj not in results]
+        self._prefetch(ctx, todo)
+        fresh: dict[_AnswerKey, bool] = {}
+        for obj in todo:
             if obj not in results:
-                results[obj] = self._evaluate(ctx, obj, relation)
+                results[obj] = fresh[(subject, relation, obj)] = self._evaluate(ctx, obj, relation)
+        if revision is not None and self._cache_virtual:
+            self._cache.put_answers(revision, fresh, ctx.valid_until)
         return results
 
     def check_batch(
@@ -308,15 +426,6 @@ class PermissionEngine:
                 code="subject_not_allowed",
             )
 
-    # --- explain -----------------------------------------------------------------------
-
-    def explain(
-        self, conn: Connection, subject: SubjectRef, relation: str, obj: ObjectRef
-    ) -> Explanation:
-        """Why ``check`` answers what it does: the granting chain, or what was tried and
-        the nearest missing link (see explain.py); ``allowed`` always equals ``check``."""
-        return _explain.explain(self, conn, subject, relation, obj)
-
     # --- lookups -----------------------------------------------------------------------
 
     def list_objects(
@@ -343,6 +452,15 @@ class PermissionEngine:
     ) -> ExpandNode:
         """The userset tree of ``obj#relation`` (see expand.py)."""
         return _expand.expand(self, conn, obj, relation, max_depth=max_depth)
+
+    # --- explain -----------------------------------------------------------------------
+
+    def explain(
+        self, conn: Connection, subject: SubjectRef, relation: str, obj: ObjectRef
+    ) -> Explanation:
+        """Why ``check`` answers what it does: the granting chain, or what was tried and
+        the nearest missing link (see explain.py); ``allowed`` always equals ``check``."""
+        return _explain.explain(self, conn, subject, relation, obj)
 
     # --- validation helpers ------------------------------------------------------------
 
@@ -377,8 +495,8 @@ class PermissionEngine:
         for _ in range(self._max_depth + 1):
             if not frontier:
                 return
+            self._follow_virtual(ctx, frontier)
             self._load(ctx, frontier)
-            self._load_virtual(ctx, frontier)
             following: set[ObjectRef] = set()
             for obj in frontier:
                 for target in self._neighbours(ctx, obj):
@@ -386,12 +504,35 @@ class PermissionEngine:
                         following.add(target)
             frontier = following
 
+    def _follow_virtual(self, ctx: _Context, frontier: set[ObjectRef]) -> None:
+        """Add to ``frontier`` everything reachable from it along virtual edges (a file's
+        whole chain of parent directories), so their tuples load in the same query instead
+        of one query per level. The tree answers these from its per-transaction memo."""
+        growing = frontier
+        while growing:
+            self._load_virtual(ctx, growing)
+            reached: set[ObjectRef] = set()
+            for obj in growing:
+                for relation in self._virtual_by_type.get(obj.type, ()):
+                    for subject in ctx.virtual.get((obj, relation), ()):
+                        target = subject.object
+                        if target not in ctx.tuples and target not in frontier:
+                            reached.add(target)
+            frontier |= reached
+            growing = reached
+
     def _neighbours(self, ctx: _Context, obj: ObjectRef) -> Iterable[ObjectRef]:
         tuplesets = self._tuplesets.get(obj.type, frozenset())
+        membership = self._membership_relations
         for relation, rels in ctx.tuples[obj].items():
             for rel in rels:
-                if rel.subject.relation or (relation in tuplesets and not rel.subject.is_wildcard):
-                    yield rel.subject.object
+                subject = rel.subject
+                if subject.relation:
+                    # Groups are answered by walking up from the subject: don't load them.
+                    if (subject.type, subject.relation) not in membership:
+                        yield subject.object
+                elif relation in tuplesets and not subject.is_wildcard:
+                    yield subject.object
         for relation in self._virtual_by_type.get(obj.type, ()):
             for subject in ctx.virtual.get((obj, relation), ()):
                 yield subject.object
@@ -402,33 +543,47 @@ class PermissionEngine:
         if not wanted:
             return
         revision = ctx.revision
-        cached: Mapping[ObjectRef, tuple[Relationship, ...]] = {}
         if revision is not None:
-            cached = self._cache.get_many(revision, wanted)
-        missing = [obj for obj in wanted if obj not in cached]
-        loaded = self.store.tuples_for_objects(ctx.conn, missing) if missing else {}
-        if revision is not None and loaded:
-            self._cache.put_many(revision, {obj: tuple(rels) for obj, rels in loaded.items()})
-        for obj in wanted:
-            rels = cached[obj] if obj in cached else loaded[obj]
-            grouped: dict[str, list[Relationship]] = defaultdict(list)
-            for rel in rels:
-                grouped[rel.relation].append(rel)
-            ctx.tuples[obj] = dict(grouped)
+            ctx.tuples.update(self._cache.tuples(revision, wanted))
+        missing = [obj for obj in wanted if obj not in ctx.tuples]
+        if not missing:
+            return
+        loaded = {
+            obj: _by_relation(rels)
+            for obj, rels in self.store.tuples_for_objects(ctx.conn, missing).items()
+        }
+        if revision is not None:
+            self._cache.put_tuples(revision, loaded)
+        ctx.tuples.update(loaded)
 
     def _load_virtual(self, ctx: _Context, objects: Iterable[ObjectRef]) -> None:
-        """Ask each virtual relation once for all ``objects`` of its type (never cached:
-        it is not covered by the tuple revision)."""
+        """Ask each virtual relation once for all ``objects`` of its type; cached only when
+        its owner bumps the revision on changes (see ``__init__``)."""
         by_type: dict[str, list[ObjectRef]] = defaultdict(list)
         for obj in objects:
             by_type[obj.type].append(obj)
+        cacheable = ctx.revision is not None and self._cache_virtual
         for (type_name, relation), compute in self._virtual.items():
             todo = [o for o in by_type.get(type_name, ()) if (o, relation) not in ctx.virtual]
             if not todo:
                 continue
+            if cacheable:
+                assert ctx.revision is not None
+                ctx.virtual.update(self._cache.virtual(ctx.revision, ((o, relation) for o in todo)))
+                todo = [o for o in todo if (o, relation) not in ctx.virtual]
+                if not todo:
+                    continue
             answers = compute(ctx.conn, [o.id for o in todo])
+            found: dict[tuple[ObjectRef, str], tuple[SubjectRef, ...]] = {}
             for obj in todo:
-                ctx.virtual[(obj, relation)] = tuple(answers.get(obj.id, ()))
+                subjects = answers.get(obj.id)
+                ctx.virtual[(obj, relation)] = tuple(subjects or ())
+                if subjects is not None:
+                    # An object without an answer may not exist yet: don't remember that.
+                    found[(obj, relation)] = tuple(subjects)
+            if cacheable and found:
+                assert ctx.revision is not None
+                self._cache.put_virtual(ctx.revision, found)
 
     def _direct_subjects(self, ctx: _Context, obj: ObjectRef, relation: str) -> list[SubjectRef]:
         """The live subjects stored (or computed) on ``obj#relation`` that fit the schema."""
@@ -439,11 +594,15 @@ class PermissionEngine:
         else:
             if obj not in ctx.tuples:
                 self._prefetch(ctx, [obj])
-            candidates = (
-                rel.subject
-                for rel in ctx.tuples[obj].get(relation, ())
-                if not rel.is_expired(ctx.now)
-            )
+            live: list[SubjectRef] = []
+            for rel in ctx.tuples[obj].get(relation, ()):
+                expires_at = rel.expires_at
+                if expires_at is not None:
+                    if expires_at <= ctx.now:
+                        continue
+                    ctx.valid_until = min(ctx.valid_until, expires_at)
+                live.append(rel.subject)
+            candidates = live
         # Tuples the schema no longer admits (it changed after they were written) count
         # as absent rather than granting something the schema now forbids.
         return [s for s in candidates if self.schema.allows_subject(obj.type, relation, s)]
@@ -458,7 +617,9 @@ class PermissionEngine:
         """(granted, lowest stack position of a cut cycle this result depended on).
 
         "granted" is three-valued as in OpenFGA: None means "undetermined, it depends on a
-        cycle". Treating a cycle as plain False would let ``x but not (cycle)`` grant.
+        cycle" (OpenFGA's depth-first search flags it so), and ``x but not (undetermined)``
+        does not grant. Except where OpenFGA walks a recursion to its end instead (see
+        typegraph.py): there the cycle is simply false, as the least fixed point has it.
         """
         key = (obj, relation)
         if key in ctx.memo:
@@ -467,11 +628,19 @@ class PermissionEngine:
             if key in entries:
                 return entries[key], low
         position = ctx.stack.get(key)
-        if position is not None:
-            return None, position  # a cycle
+        subject = ctx.subject
+        if position is not None:  # a cycle
+            exact = not subject.relation and self._typegraph.resolves_recursion(
+                obj.type, relation, subject.type
+            )
+            return (False if exact else None), position
         rewrite = self.schema.rewrite(obj.type, relation)
         if rewrite is None:
             return False, _INFINITY  # e.g. 'x from parent' where this parent type lacks x
+        if subject.relation == relation and subject.object == obj:
+            return True, _INFINITY  # a userset is implicitly in itself (group:g#member)
+        if not self._typegraph.reaches(obj.type, relation, subject.type, subject.relation):
+            return False, _INFINITY  # no kind of path to such subjects: plainly false
         position = len(ctx.stack)
         if position >= self._max_depth:
             raise DepthExceededError(
@@ -528,6 +697,7 @@ class PermissionEngine:
     def _check_direct(self, ctx: _Context, obj: ObjectRef, relation: str) -> _Result:
         subject = ctx.subject
         usersets: list[SubjectRef] = []
+        membership = self._membership_relations
         for candidate in self._direct_subjects(ctx, obj, relation):
             if candidate == subject:
                 return True, _INFINITY
@@ -536,8 +706,75 @@ class PermissionEngine:
                 if candidate.type == subject.type and not subject.relation:
                     return True, _INFINITY
             elif candidate.relation:
+                if (candidate.type, candidate.relation) in membership:
+                    # A group: look it up among the subject's groups instead of walking
+                    # down through every group granted here (there may be hundreds).
+                    found = self._memberships(ctx)
+                    level = found.usersets.get(candidate)
+                    # Counted with the steps above it, the chain must respect the depth bound.
+                    if level is not None and len(ctx.stack) + level <= self._max_depth:
+                        return True, _INFINITY
+                    if (
+                        level is None
+                        and not found.incomplete
+                        and self._cycles_are_false(ctx, candidate)
+                    ):
+                        continue  # plainly false: OpenFGA flags no cycle below it either
                 usersets.append(candidate)
         return _any(usersets, lambda u: self._check(ctx, u.object, u.relation))
+
+    def _cycles_are_false(self, ctx: _Context, userset: SubjectRef) -> bool:
+        """Whether "not among the subject's groups" is the whole answer for ``userset``:
+        where OpenFGA would flag a cycle below it instead, the walk must go down."""
+        subject = ctx.subject
+        return self._typegraph.cycles_are_false(
+            userset.type, userset.relation, subject.type, subject.relation
+        )
+
+    def _memberships(self, ctx: _Context) -> _Memberships:
+        """The subject's plain memberships: walked upwards, one query per nesting level."""
+        if ctx.memberships is not None:
+            return ctx.memberships
+        subject, revision = ctx.subject, ctx.revision
+        found = None
+        if revision is not None:
+            found = self._cache.memberships(revision, subject, ctx.now)
+        if found is None:
+            found = self._walk_memberships(ctx)
+            if revision is not None:
+                self._cache.put_memberships(revision, subject, found)
+        ctx.memberships = found
+        ctx.valid_until = min(ctx.valid_until, found.valid_until)
+        return found
+
+    def _walk_memberships(self, ctx: _Context) -> _Memberships:
+        subject = ctx.subject
+        relations = self._membership_relations
+        found: dict[SubjectRef, int] = {}
+        if subject.relation and (subject.type, subject.relation) in relations:
+            found[subject] = 0  # a userset is (implicitly) in itself, as in OpenFGA
+        frontier = [subject]
+        if not subject.relation:
+            frontier.append(SubjectRef(subject.type, WILDCARD))
+        valid_until = float("inf")
+        for level in range(1, self._max_depth + 1):
+            if not frontier:
+                return _Memberships(found, False, valid_until)
+            reached: list[SubjectRef] = []
+            for obj, relation, via, expires_at in self.store.containing(
+                ctx.conn, frontier, self._membership_relation_names, now=ctx.now
+            ):
+                userset = SubjectRef(obj.type, obj.id, relation)
+                if (obj.type, relation) not in relations or userset in found:
+                    continue
+                if not self.schema.allows_subject(obj.type, relation, via):
+                    continue  # written under an older schema: counts as absent
+                if expires_at is not None:
+                    valid_until = min(valid_until, expires_at)
+                found[userset] = level
+                reached.append(userset)
+            frontier = reached
+        return _Memberships(found, bool(frontier), valid_until)
 
     def _check_tupleset(self, ctx: _Context, obj: ObjectRef, rewrite: TupleToUserset) -> _Result:
         targets = [
@@ -546,6 +783,46 @@ class PermissionEngine:
             if not s.relation and not s.is_wildcard
         ]
         return _any(targets, lambda t: self._check(ctx, t, rewrite.computed))
+
+
+def _membership_relations(
+    schema: Schema, virtual: frozenset[tuple[str, str]]
+) -> frozenset[tuple[str, str]]:
+    """Relations defined only by a direct type list whose usersets are again such relations
+    (``define member: [user, group#member]``): being in one means a chain of stored tuples
+    from the subject up, so the engine can find them by walking upwards from the subject.
+    Virtual relations are left out: their tuples are not in the table."""
+    # Only relations some direct type list names as a userset (group#member) matter.
+    named = {
+        (r.type, r.relation)
+        for t in schema.types.values()
+        for name in t.relations
+        for r in schema.direct_types(t.name, name)
+        if r.relation
+    }
+    found = {
+        (t.name, name)
+        for t in schema.types.values()
+        for name, rewrite in t.relations.items()
+        if isinstance(rewrite, DirectTypes) and (t.name, name) not in virtual
+    }
+    changed = True
+    while changed:
+        changed = False
+        for node in sorted(found):
+            if any(
+                r.relation and (r.type, r.relation) not in found for r in schema.direct_types(*node)
+            ):
+                found.discard(node)
+                changed = True
+    return frozenset(found & named)
+
+
+def _by_relation(rels: Iterable[Relationship]) -> _Grouped:
+    grouped: dict[str, list[Relationship]] = defaultdict(list)
+    for rel in rels:
+        grouped[rel.relation].append(rel)
+    return {relation: tuple(group) for relation, group in grouped.items()}
 
 
 def _any(items: Iterable[_T], branch: Callable[[_T], _Result]) -> _Result:

@@ -22,7 +22,8 @@ from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
 from nexus.files.validation import optional_version
 from nexus.metadata import DIRECTORY, FILE, Entry
-from nexus.paths import is_within, join, normalize, normalize_file, parent, segments
+from nexus.paths import child_path as child_path_of
+from nexus.paths import is_within, normalize, normalize_file, parent, segments
 
 # Appends retry when another writer moved the file between reading and committing.
 MAX_APPEND_ATTEMPTS = 100
@@ -110,7 +111,7 @@ class FileOperations:
                     children = self.runtime.tree.children(conn, directory.id)
                     readable = self.access.can_many(conn, principal, "can_read", children)
                     for child, can_read in zip(children, readable, strict=True):
-                        child_path = join(directory_path, child.name)
+                        child_path = child_path_of(directory_path, child.name)
                         if not (can_read or is_root(child_path)):
                             continue
                         if _is_session_directory(child_path) and self.access.is_expired_session(
@@ -353,6 +354,7 @@ class FileOperations:
                     f"not a directory: {parent(dst)}", path=dst, code="not_a_directory"
                 )
             moved = self.runtime.tree.move(conn, source.entry.id, destination.id, segments(dst)[-1])
+            self.runtime.tree_changed(conn)
             return file_info(moved, dst)
 
     def set_restricted(self, principal: Principal, path: str, restricted: bool) -> FileInfo:
@@ -371,4 +373,5 @@ class FileOperations:
                     code="not_a_directory",
                 )
             updated = self.runtime.tree.set_restricted(conn, resolved.entry.id, restricted)
+            self.runtime.tree_changed(conn)
             return file_info(updated, path)

@@ -68,6 +68,12 @@ class Runtime:
     def close(self) -> None:
         self.db.dispose()
 
+    def tree_changed(self, conn: Connection) -> None:
+        """Call in the transaction of every move or restrict: the engine caches the parent
+        edges it reads from the tree (and answers built on them) per revision, so a change
+        to an existing entry's parent or inheritance must advance the revision."""
+        self.relationships.bump(conn)
+
 
 def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation]:
     """The parent edges of files, read from the directory tree instead of stored tuples."""
@@ -185,6 +191,7 @@ def open_runtime(settings: ServerSettings) -> Runtime:
         parse_schema(FILE_SCHEMA),
         virtual_relations=_tree_relations(tree),
         reverse_virtual_relations=_tree_reverse_relations(tree),
+        virtual_relations_bump_revision=True,  # see Runtime.tree_changed
     )
     runtime = Runtime(
         settings=settings,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -16,12 +17,14 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from nexus.db import fast
 from nexus.db.tables import entries, versions
 from nexus.errors import NexusFileExistsError
 from nexus.metadata.entry import DIRECTORY, FILE, Entry, Version
@@ -34,8 +37,8 @@ _CHILDREN_CHUNK = 10_000 if sqlite3.sqlite_version_info >= (3, 32) else 900
 # From this version on SQLite always has json_each (before, only if compiled in).
 _SQLITE_JSON_BUILTIN = (3, 38)
 _MEMO_KEY = "nexus_tree_memo"
-# Ids per IN list in bulk reads: under the 999 bound parameters of old SQLite versions.
-_IN_CHUNK = 900
+# (parent id, name) pairs per row-value IN list: two parameters each, under old SQLite's 999.
+_PAIR_CHUNK = 400
 
 # Prebuilt statements for the lookups every request makes (saves rebuilding them per call).
 _BY_ID = select(entries).where(entries.c.id == bindparam("entry_id"))
@@ -44,17 +47,46 @@ _CHILD = select(entries).where(
 )
 
 
+_ENTRY_COLUMNS = (
+    "id, parent_id, name, kind, restricted, version, size, blob_hash, created_at, "
+    "modified_at, owner"
+)
+_CHILDREN_SQL = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE parent_id = ? ORDER BY name"
+
+
+def _entry_from_columns(row: tuple[Any, ...]) -> Entry:
+    """An Entry from a driver row in ``_ENTRY_COLUMNS`` order."""
+    (id_, parent_id, name, kind, restricted, version, size, blob, created, modified, owner) = row
+    return Entry(
+        int(id_),
+        None if parent_id is None else int(parent_id),
+        name,
+        kind,
+        bool(restricted),
+        int(version),
+        int(size),
+        blob,
+        float(created),
+        float(modified),
+        owner,
+    )
+
+
 def _parent_one_of(conn: Connection, parent_ids: list[int]) -> ColumnElement[bool]:
     """``parent_id IN parent_ids`` as one bound parameter where the database allows it
     (SQLAlchemy expands a plain IN into one parameter per id: slow for a whole tree)."""
-    column = entries.c.parent_id
+    return _one_of(conn, entries.c.parent_id, parent_ids)
+
+
+def _one_of(conn: Connection, column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
+    """``column IN ids`` for an id column, as one bound parameter where possible."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        return column == any_(bindparam(None, parent_ids, type_=postgresql.ARRAY(BigInteger)))
+        return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(BigInteger)))
     if dialect == "sqlite" and sqlite3.sqlite_version_info >= _SQLITE_JSON_BUILTIN:
-        listed = func.json_each(json.dumps(parent_ids)).table_valued("value")
+        listed = func.json_each(json.dumps(ids)).table_valued("value")
         return column.in_(select(listed.c.value))
-    return column.in_(parent_ids)
+    return column.in_(ids)
 
 
 def _memo(conn: Connection) -> dict[int, Entry]:
@@ -130,10 +162,14 @@ class TreeStore:
         return None if row is None else _remember(conn, Entry.from_row(row))
 
     def children(self, conn: Connection, parent_id: int) -> list[Entry]:
-        rows = conn.execute(
-            select(entries).where(entries.c.parent_id == parent_id).order_by(entries.c.name)
-        )
-        return [_remember(conn, Entry.from_row(row)) for row in rows]
+        """The entries directly below ``parent_id``, by name. A listing's main read (10,000
+        rows for a big folder), so it runs on the driver (see nexus.db.fast)."""
+        rows = fast.fetch_all(conn, _CHILDREN_SQL, [parent_id])
+        memo = _memo(conn)
+        found = [_entry_from_columns(row) for row in rows]
+        for entry in found:
+            memo[entry.id] = entry
+        return found
 
     def resolve(self, conn: Connection, path: str) -> list[Entry]:
         """The existing entries along ``path``, from the root down.
@@ -338,6 +374,48 @@ class TreeStore:
             current = self.get(conn, current.parent_id)
         return "/" + "/".join(reversed(names))
 
+    def resolve_many(self, conn: Connection, paths: Iterable[str]) -> dict[str, list[Entry]]:
+        """``resolve`` for many paths at once: per depth, one query (per chunk of pairs)
+        for the children all the paths need there, instead of one query per segment."""
+        chains: dict[str, list[Entry]] = {"/": [self.root(conn)]}
+        wanted = {path: segments(path) for path in set(paths)}
+        depth = 0
+        while True:
+            depth += 1
+            # (directory id, name) -> the prefix path it completes, at this depth
+            needed: dict[tuple[int, str], str] = {}
+            for parts in wanted.values():
+                if len(parts) < depth:
+                    continue
+                above = chains.get("/" + "/".join(parts[: depth - 1]))
+                if above is None or not above[-1].is_directory:
+                    continue
+                needed[(above[-1].id, parts[depth - 1])] = "/" + "/".join(parts[:depth])
+            if not needed:
+                break
+            pairs = list(needed)
+            for start in range(0, len(pairs), _PAIR_CHUNK):
+                rows = conn.execute(
+                    select(entries).where(
+                        tuple_(entries.c.parent_id, entries.c.name).in_(
+                            pairs[start : start + _PAIR_CHUNK]
+                        )
+                    )
+                )
+                for row in rows:
+                    entry = _remember(conn, Entry.from_row(row))
+                    assert entry.parent_id is not None
+                    prefix = needed[(entry.parent_id, entry.name)]
+                    chains[prefix] = [*chains[prefix.rsplit("/", 1)[0] or "/"], entry]
+        found: dict[str, list[Entry]] = {}
+        for path, parts in wanted.items():
+            for depth in range(len(parts), -1, -1):
+                chain = chains.get("/" + "/".join(parts[:depth]))
+                if chain is not None:
+                    found[path] = chain
+                    break
+        return found
+
     def paths_of_many(self, conn: Connection, entry_ids: Iterable[int]) -> dict[int, str]:
         """The current paths of many entries at once (ids that do not exist are left out).
 
@@ -350,15 +428,15 @@ class TreeStore:
         while frontier:
             wanted = sorted(frontier)
             frontier = set()
-            for start in range(0, len(wanted), _IN_CHUNK):
+            for start in range(0, len(wanted), _CHILDREN_CHUNK):
+                chunk = wanted[start : start + _CHILDREN_CHUNK]
                 rows = conn.execute(
                     select(entries.c.id, entries.c.parent_id, entries.c.name).where(
-                        entries.c.id.in_(wanted[start : start + _IN_CHUNK])
+                        _one_of(conn, entries.c.id, chunk)
                     )
-                )
-                for row in rows:
-                    parent_id = None if row.parent_id is None else int(row.parent_id)
-                    links[int(row.id)] = (parent_id, row.name)
+                ).all()
+                for entry_id, parent_id, name in rows:
+                    links[entry_id] = (parent_id, name)
                     if parent_id is not None and parent_id not in links:
                         frontier.add(parent_id)
             frontier -= links.keys()
@@ -366,25 +444,31 @@ class TreeStore:
         # Only what was asked for: the ancestors were loaded to build the paths.
         return {entry_id: paths[entry_id] for entry_id in wanted_ids if entry_id in paths}
 
-    def subtree_paths(self, conn: Connection, entry_id: int, path: str) -> dict[int, str]:
-        """``entry_id`` (at ``path``) and every entry below it, id -> path, one query per
-        level and chunk of directories."""
+    def subtree_paths(
+        self, conn: Connection, entry_id: int, path: str, *, limit: int | None = None
+    ) -> dict[int, str] | None:
+        """``entry_id`` (at ``path``) and every entry below it, id -> path: one query per
+        level and chunk of directories. None when there are more than ``limit`` entries
+        (it stops reading there)."""
         found = {entry_id: path}
         frontier = [entry_id]
         while frontier:
             following: list[int] = []
-            for start in range(0, len(frontier), _IN_CHUNK):
-                rows = conn.execute(
-                    select(entries.c.id, entries.c.parent_id, entries.c.name, entries.c.kind).where(
-                        entries.c.parent_id.in_(frontier[start : start + _IN_CHUNK])
-                    )
-                )
-                for row in rows:
-                    parent_path = found[int(row.parent_id)]
-                    child_path = f"{parent_path.rstrip('/')}/{row.name}"
-                    found[int(row.id)] = child_path
-                    if row.kind == DIRECTORY:
-                        following.append(int(row.id))
+            for start in range(0, len(frontier), _CHILDREN_CHUNK):
+                chunk = frontier[start : start + _CHILDREN_CHUNK]
+                query = select(
+                    entries.c.id, entries.c.parent_id, entries.c.name, entries.c.kind
+                ).where(_one_of(conn, entries.c.parent_id, chunk))
+                if limit is not None:
+                    query = query.limit(limit - len(found) + 1)
+                rows = conn.execute(query).all()
+                for child_id, parent_id, name, kind in rows:
+                    parent_path = found[parent_id]
+                    found[child_id] = f"{parent_path.rstrip('/')}/{name}"
+                    if kind == DIRECTORY:
+                        following.append(child_id)
+                if limit is not None and len(found) > limit:
+                    return None
             frontier = following
         return found
 
