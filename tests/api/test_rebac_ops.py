@@ -299,6 +299,11 @@ def test_reads_report_the_revision_they_saw(team: Deployment) -> None:
             response = http.get(route, params=params)
             assert response.status_code == 200, response.text
             assert response.json()["revision"] == written["revision"]
+        # Moving changes what is inherited: the revision moves on too.
+        users_alice = team.as_user("alice")
+        users_alice.move(f"{PROJECT}/public.md", f"{SECRET}/public.md")
+        moved = post("/permissions/check-batch", {"checks": [ask("bob", PROJECT, "can_read")]})
+        assert moved["revision"] > written["revision"]
         oversize = http.post(
             "/permissions/check-batch", json={"checks": [ask("a", "/", "x")] * 1001}
         )

@@ -13,6 +13,7 @@ from nexus.errors import (
     shown,
 )
 from nexus.files.access import Access, denied
+from nexus.files.check_lookups import CheckLookups
 from nexus.files.creation import Creator
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref
@@ -167,8 +168,9 @@ class PermissionOperations:
         others only on objects they own (admins: anywhere)."""
         with snapshot_read(self.runtime.db) as conn:
             revision = self.runtime.engine.revision(conn)
+            lookups = CheckLookups(self.runtime, self.access, conn, principal)
             answer = self.prepare_check(
-                conn, principal, subject_type, subject_id, object_type, object_id, relation
+                lookups, subject_type, subject_id, object_type, object_id, relation
             )
             if not isinstance(answer, bool):
                 answer = self.runtime.engine.check(conn, *answer)
@@ -176,8 +178,7 @@ class PermissionOperations:
 
     def prepare_check(
         self,
-        conn: Connection,
-        principal: Principal,
+        lookups: CheckLookups,
         subject_type: str,
         subject_id: str,
         object_type: str,
@@ -187,22 +188,21 @@ class PermissionOperations:
         """Authorize one check: the answer when no evaluation is needed (an object the
         caller does not see, an admin or disabled subject), else the engine's question.
         Raises what the check answers (the 403/404 rule, non-owners asking about others)."""
+        conn, principal = lookups.conn, lookups.principal
         file_object_type(object_type)
         relation = file_relation(relation)
         path = normalize(object_id)
         asks_about_self = subject_type == "user" and subject_id == principal.user_id
-        subject = subject_ref(self.runtime, conn, subject_type, subject_id)
-        resolved = self.access.resolve(conn, path)
-        visible = resolved.exists and self.access.sees(conn, principal, path, resolved.entry)
-        if not visible:
+        subject = lookups.subject(subject_type, subject_id)
+        if not lookups.visible(path):
             if asks_about_self or principal.is_admin:
                 return False
-            raise self.access.hidden(conn, principal, resolved)
-        entry = resolved.entry
-        if not asks_about_self:
-            self.require_owner(conn, principal, entry, path)
+            raise self.access.hidden(conn, principal, lookups.resolve(path))
+        entry = lookups.resolve(path).entry
+        if not asks_about_self and not lookups.owns(path):
+            raise _not_owner(path)
         if subject.type == "user" and subject.id != "*":
-            user = self.runtime.users.get(conn, subject.id)
+            user = lookups.user(subject.id)
             if user is not None and user.is_admin:
                 return True
             if user is not None and user.disabled:
@@ -272,10 +272,7 @@ class PermissionOperations:
         self, conn: Connection, principal: Principal, entry: Entry, path: str
     ) -> None:
         if not self.access.can(conn, principal, "owner", entry):
-            raise NexusPermissionError(
-                f"permission denied: only owners of {path} (and admins) may manage its permissions",
-                path=path,
-            )
+            raise _not_owner(path)
 
     @staticmethod
     def _record(tuple_: Relationship, shown_object_id: str) -> PermissionRecord:
@@ -289,6 +286,13 @@ class PermissionOperations:
             granted_by=tuple_.created_by,
             created=iso(tuple_.created_at),
         )
+
+
+def _not_owner(path: str) -> NexusPermissionError:
+    return NexusPermissionError(
+        f"permission denied: only owners of {path} (and admins) may manage its permissions",
+        path=path,
+    )
 
 
 def _exact(entry: Entry, relation: str, subject: SubjectRef) -> RelationshipFilter:

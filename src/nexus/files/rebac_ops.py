@@ -31,7 +31,8 @@ from nexus.errors import (
     NexusValidationError,
 )
 from nexus.files.access import Access
-from nexus.files.namespaces import session_id_of
+from nexus.files.check_lookups import CheckLookups
+from nexus.files.namespaces import SESSIONS, session_id_of
 from nexus.files.permission_ops import (
     PermissionOperations,
     file_object_type,
@@ -45,6 +46,7 @@ from nexus.files.subjects import WILDCARD, subject_label, subject_ref
 from nexus.identity import SYSTEM_USER
 from nexus.paths import normalize
 
+_IN_SESSIONS = SESSIONS + "/"
 _REQUEST_FIELDS = ("subject_type", "subject_id", "relation", "object_type", "object_id")
 
 
@@ -82,12 +84,14 @@ class RebacOperations:
         engine = self.runtime.engine
         with snapshot_read(self.runtime.db) as conn:
             revision = engine.revision(conn)
+            lookups = CheckLookups(self.runtime, self.access, conn, principal)
+            lookups.preload(_paths_of(checks), ownership=_asks_about_others(principal, checks))
             answers: list[bool] = []
             pending: list[int] = []  # positions the engine answers
             questions: list[tuple[SubjectRef, str, ObjectRef]] = []
             for index, item in enumerate(checks):
                 try:
-                    answer = self.permissions.prepare_check(conn, principal, **_request(item))
+                    answer = self.permissions.prepare_check(lookups, **_request(item))
                 except NexusError as error:
                     raise _at("checks", index, error) from None
                 if isinstance(answer, bool):
@@ -122,19 +126,16 @@ class RebacOperations:
             revision = self.runtime.engine.revision(conn)
             root = self.access.find(conn, principal, path).entry
             subject, is_self = self._lookup_subject(conn, principal, subject_type, subject_id)
+            found: dict[int, str]
             if self._is_admin_subject(conn, principal, subject, is_self):
                 # Admins hold every relation everywhere (as `check` answers).
-                found = tree.subtree_paths(conn, root.id, path)
+                found = tree.subtree_paths(conn, root.id, path) or {}
             elif self._is_disabled(conn, subject):
                 found = {}
             else:
                 objects = self.runtime.engine.list_objects(conn, subject, relation, "file")
-                ids = [int(obj.id) for obj in objects if obj.id.isdigit()]
-                found = {
-                    entry_id: entry_path
-                    for entry_id, entry_path in tree.paths_of_many(conn, ids).items()
-                    if _is_at_or_below(entry_path, path)
-                }
+                ids = {int(obj.id) for obj in objects if obj.id.isdigit()}
+                found = self._paths_below(conn, root.id, path, ids)
             found = self._without_expired_sessions(conn, found)
             if not (is_self or principal.is_admin):
                 found = self._seen_by(conn, principal, found)
@@ -311,6 +312,23 @@ class RebacOperations:
         user = self.runtime.users.get(conn, subject.id)
         return user is not None and user.disabled
 
+    def _paths_below(
+        self, conn: Connection, root_id: int, path: str, ids: set[int]
+    ) -> dict[int, str]:
+        """The paths of those ``ids`` at or below ``path``. A folder no bigger than twice
+        the answer is read whole (cheap, and mostly what is asked: "what can I read in
+        this project"); otherwise the answer's own entries are looked up with their
+        ancestors. Either way the cost is bounded by the size of the answer."""
+        tree = self.runtime.tree
+        below = tree.subtree_paths(conn, root_id, path, limit=2 * len(ids) + 100)
+        if below is not None:
+            return {entry_id: below[entry_id] for entry_id in ids if entry_id in below}
+        return {
+            entry_id: entry_path
+            for entry_id, entry_path in tree.paths_of_many(conn, ids).items()
+            if _is_at_or_below(entry_path, path)
+        }
+
     def _inactive_users(self, conn: Connection) -> set[str]:
         """Users not to list: disabled accounts (`check` denies them whatever their grants
         say) and the built-in ``system`` identity, which owns the namespace roots and so
@@ -323,7 +341,7 @@ class RebacOperations:
         expired: dict[str, bool] = {}
         kept: dict[int, str] = {}
         for entry_id, entry_path in found.items():
-            session = session_id_of(entry_path)
+            session = session_id_of(entry_path) if entry_path.startswith(_IN_SESSIONS) else None
             if session is not None:
                 if session not in expired:
                     expired[session] = self.access.is_expired_session(conn, entry_path)
@@ -350,6 +368,24 @@ def _bounded(name: str, items: Collection[object]) -> None:
             f"too many {name}: {len(items)} (at most {MAX_BATCH_SIZE} per call)",
             code="batch_too_large",
         )
+
+
+def _paths_of(items: Sequence[Mapping[str, str]]) -> set[str]:
+    """The valid object paths of a batch (a bad one fails later, at its index)."""
+    found: set[str] = set()
+    for item in items:
+        try:
+            found.add(normalize(item.get("object_id")))
+        except NexusError:
+            continue
+    return found
+
+
+def _asks_about_others(principal: Principal, items: Sequence[Mapping[str, str]]) -> bool:
+    return any(
+        not (item.get("subject_type") == "user" and item.get("subject_id") == principal.user_id)
+        for item in items
+    )
 
 
 def _request(item: Mapping[str, str]) -> dict[str, str]:
