@@ -129,3 +129,24 @@ def test_a_snapshot_read_does_not_see_later_commits(
         ).revision
         > before
     )
+
+
+def test_many_paths_resolve_as_one_does(service: NexusService) -> None:
+    made = build_tree(service, dirs=3, files_per_dir=400)
+    tree = service.runtime.tree
+    asked = [
+        *sorted(made.values()),
+        "/",
+        f"{ROOT}/d00/f0001/below-a-file",
+        f"{ROOT}/d09/missing/deeper",
+        f"{ROOT}/d01/nothing",
+        "/workspace",
+    ]
+    with service.runtime.db.read() as conn:
+        with counted(service) as statements:
+            chains = tree.resolve_many(conn, asked)
+        # Per depth a few chunks of (parent, name) pairs: never a query per path.
+        assert len(statements) <= 12, len(statements)
+        assert set(chains) == set(asked)
+        for path in asked:
+            assert [e.id for e in chains[path]] == [e.id for e in tree.resolve(conn, path)], path
