@@ -58,6 +58,8 @@ def test_an_and_on_a_cycle_anywhere_turns_the_recursive_strategy_off() -> None:
         "    define c: [user]\n    define bad: [user] or (c and bad from parent)\n",
         "    define c: [user]\n    define bad: [user] or (bad from parent but not c)\n",
         "    define c: [user]\n    define bad: [user, folder#bad] and c\n",
+        # The two identical edges merge, leaving an exclusion with one operand.
+        "    define d: [user]\n    define bad: d from parent but not d from parent\n",
     ):
         graph = TypeGraph(parse_schema(plain + spoiler))
         assert not graph.builds_weighted_graph()

@@ -267,6 +267,8 @@ def _weighted_graph_builds(schema: Schema) -> bool:
             targets.append(operator)
             if not isinstance(rewrite, Union):
                 constrained.add(operator)
+            if isinstance(rewrite, Exclusion) and _one_edge(schema, type_name, rewrite):
+                return False  # "invalid number of edges for exclusion node"
             children = (
                 (rewrite.base, rewrite.subtract)
                 if isinstance(rewrite, Exclusion)
@@ -292,3 +294,14 @@ def _weighted_graph_builds(schema: Schema) -> bool:
                 seen.add(node)
                 todo.extend(edges.get(node, ()))
     return True
+
+
+def _one_edge(schema: Schema, type_name: str, rewrite: Exclusion) -> bool:
+    """``x from p but not x from p`` with one type in ``p``: the builder merges the two
+    identical edges, and an exclusion node with one edge is refused."""
+    base, subtract = rewrite.base, rewrite.subtract
+    return (
+        isinstance(base, TupleToUserset)
+        and base == subtract
+        and len(schema.direct_types(type_name, base.tupleset)) == 1
+    )
