@@ -155,7 +155,11 @@ def assert_proof(
             assert rel is not None and any(isinstance(r, DirectTypes) for r in rules)
             assert (rel.object, rel.relation) == (step.object, step.relation)
             assert step.virtual == (step.how == "virtual" or step.virtual)
-        if step.how in ("direct", "virtual"):
+        if step.how == "self":
+            assert rel is None and not step.parts
+            subject = found.subject
+            assert (subject.object, subject.relation) == (step.object, step.relation)
+        elif step.how in ("direct", "virtual"):
             assert rel is not None and rel.subject == found.subject
         elif step.how == "wildcard":
             assert rel is not None and rel.subject == SubjectRef(found.subject.type, "*")

@@ -17,7 +17,7 @@ engine's caches and never fills them.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
@@ -36,7 +36,15 @@ from nexus.authz.schema import (
 )
 
 Method = Literal[
-    "direct", "wildcard", "userset", "computed", "tupleset", "virtual", "intersection", "exclusion"
+    "direct",
+    "wildcard",
+    "userset",
+    "computed",
+    "tupleset",
+    "virtual",
+    "intersection",
+    "exclusion",
+    "self",  # the subject is this very userset (group:g#member is in group:g#member)
 ]
 AttemptKind = Literal[
     "relation",  # object#relation as a whole; children: the parts of its rule
@@ -48,9 +56,13 @@ AttemptKind = Literal[
     "cycle",  # already being evaluated further up: never grants
     "repeat",  # a relation evaluated elsewhere in the tree (shown once)
     "undefined",  # 'x from y' reached an object whose type has no relation x
+    "unreachable",  # no rule of the schema leads from here to subjects of this kind
+    "membership",  # a group the subject's memberships (walked upwards) do not include
     "truncated",  # the tree was cut here to stay readable
 ]
-GapKind = Literal["excluded", "intersection", "expired", "not_member", "undetermined", "no_grant"]
+GapKind = Literal[
+    "unreachable", "excluded", "intersection", "expired", "not_member", "undetermined", "no_grant"
+]
 
 # Bounds of the attempt tree of a denial: enough to read, never a dump of the graph.
 MAX_ATTEMPTS = 200
@@ -106,6 +118,8 @@ class Attempt:
 class Gap:
     """A missing link of a denial, structured so callers can word it in their own terms.
 
+    unreachable:  no rule of the schema leads from ``object#relation`` to subjects of the
+                  checked kind: no grant could ever give it.
     excluded:     ``object#relation`` would hold, but ``rule`` excludes the subject
                   (``proof`` shows why the excluding relation holds).
     intersection: ``object#relation`` needs all of its parts; ``rule`` does not hold
@@ -220,11 +234,23 @@ class _Explainer:
                 result, fact, node = entries[key]
                 return result, low, fact, node
         position = self.stack.get(key)
+        subject = self.ctx.subject
         if position is not None:
-            return None, position, None, _Try("cycle", obj, relation, None)
+            # As the engine: a cycle is undetermined, or plainly false in a recursion
+            # OpenFGA walks to its end (typegraph.py).
+            exact = not subject.relation and self.engine._typegraph.resolves_recursion(
+                obj.type, relation, subject.type
+            )
+            granted = False if exact else None
+            return granted, position, None, _Try("cycle", obj, relation, granted)
         rewrite = self.engine.schema.rewrite(obj.type, relation)
         if rewrite is None:
             return False, _INFINITY, None, _Try("undefined", obj, relation, False)
+        if subject.relation == relation and subject.object == obj:
+            fact = _Fact(obj, relation, "self")
+            return True, _INFINITY, fact, _Try("relation", obj, relation, True, fact=fact)
+        if not self.engine._typegraph.reaches(obj.type, relation, subject.type, subject.relation):
+            return False, _INFINITY, None, _Try("unreachable", obj, relation, False)
         position = len(self.stack)
         if position >= self.engine._max_depth:
             from nexus.authz.engine import DepthExceededError
@@ -324,33 +350,74 @@ class _Explainer:
         virtual = (obj.type, relation) in self.engine._virtual
         rule = rule_text(rewrite)
         usersets: list[SubjectRef] = []
+        # Groups the engine settled from the subject's memberships without walking down.
+        settled: list[_Edge] = []
         for candidate in self.engine._direct_subjects(self.ctx, obj, relation):
             how: Method | None = None
+            fact: _Fact | None = None
             if candidate == subject:
                 how = "virtual" if virtual else "direct"
             elif candidate.is_wildcard:
                 if candidate.type == subject.type and not subject.relation:
                     how = "wildcard"
             elif candidate.relation:
-                usersets.append(candidate)
+                if (candidate.type, candidate.relation) in self.engine._membership_relations:
+                    found = self.engine._memberships(self.ctx)
+                    level = found.usersets.get(candidate)
+                    if level is not None and len(self.stack) + level <= self.engine._max_depth:
+                        how = "userset"
+                        fact = self.membership(candidate, found.usersets)
+                    elif (
+                        level is None
+                        and not found.incomplete
+                        and self.engine._cycles_are_false(self.ctx, candidate)
+                    ):
+                        group = candidate.object
+                        outside = _Try("membership", group, candidate.relation, False)
+                        outside.expired = self.expired_for(group, candidate.relation)
+                        via = self.tuple_for(obj, relation, candidate, virtual)
+                        settled.append((via, virtual, outside))
+                        continue
+                if how is None:
+                    usersets.append(candidate)
             if how is not None:
                 tuple_ = self.tuple_for(obj, relation, candidate, virtual)
-                found = _Fact(obj, relation, how, tuple_, virtual)
-                return True, _INFINITY, found, _Try("direct", obj, relation, True, rule, fact=found)
+                premises = (fact,) if fact is not None else ()
+                found_fact = _Fact(obj, relation, how, tuple_, virtual, premises)
+                node = _Try("direct", obj, relation, True, rule, settled, fact=found_fact)
+                return True, _INFINITY, found_fact, node
         result, low, winner, edges = self.any(
             usersets,
             lambda u: self.check(u.object, u.relation),
             lambda u: (self.tuple_for(obj, relation, u, virtual), virtual),
         )
-        fact: _Fact | None = None
+        granted: _Fact | None = None
         if winner is not None:
             userset, inner = winner
             tuple_ = self.tuple_for(obj, relation, userset, virtual)
-            fact = _Fact(obj, relation, "userset", tuple_, virtual, (inner,))
-        node = _Try("direct", obj, relation, result, rule, edges, fact=fact)
-        node.targets = len(usersets)
+            granted = _Fact(obj, relation, "userset", tuple_, virtual, (inner,))
+        node = _Try("direct", obj, relation, result, rule, settled + edges, fact=granted)
+        node.targets = len(usersets) + len(settled)
         node.expired = () if virtual else self.expired_for(obj, relation)
-        return result, low, fact, node
+        return result, low, granted, node
+
+    def membership(self, userset: SubjectRef, levels: Mapping[SubjectRef, int]) -> _Fact:
+        """The chain of stored tuples by which the subject is in ``userset``, rebuilt from
+        the memberships the engine walked upwards (``levels``: userset -> tuples up)."""
+        subject = self.ctx.subject
+        level = levels[userset]
+        obj, relation = userset.object, userset.relation
+        for candidate in self.engine._direct_subjects(self.ctx, obj, relation):
+            tuple_ = self.tuple_for(obj, relation, candidate, False)
+            if candidate == subject:
+                return _Fact(obj, relation, "direct", tuple_)
+            wildcard = candidate.is_wildcard and candidate.type == subject.type
+            if wildcard and not subject.relation:
+                return _Fact(obj, relation, "wildcard", tuple_)
+            if candidate.relation and levels.get(candidate) == level - 1:
+                inner = self.membership(candidate, levels)
+                return _Fact(obj, relation, "userset", tuple_, False, (inner,))
+        raise AssertionError(f"{subject} is in {userset} but no tuple shows it")
 
     def tupleset(self, obj: ObjectRef, relation: str, rewrite: TupleToUserset) -> _Outcome:
         virtual = (obj.type, rewrite.tupleset) in self.engine._virtual
@@ -419,7 +486,9 @@ class _Explainer:
         be in that userset.)"""
         subject = self.ctx.subject
         found = []
-        for rel in self.ctx.tuples.get(obj, {}).get(relation, ()):
+        if obj not in self.ctx.tuples:
+            self.engine._prefetch(self.ctx, [obj])
+        for rel in self.ctx.tuples[obj].get(relation, ()):
             candidate = rel.subject
             wildcard = candidate.is_wildcard and candidate.type == subject.type
             if rel.is_expired(self.ctx.now) and (
@@ -545,6 +614,9 @@ def _find_gaps(root: _Try, obj: ObjectRef, relation: str) -> tuple[Gap, ...]:
             )
         elif node.kind == "cycle":
             by_kind["undetermined"].append(Gap("undetermined", node.object, node.relation))
+        elif node.kind == "membership":
+            for rel in node.expired:
+                by_kind["expired"].append(Gap("expired", node.object, node.relation, grant=rel))
         elif node.kind == "direct":
             for rel in node.expired:
                 by_kind["expired"].append(Gap("expired", node.object, node.relation, grant=rel))
@@ -565,6 +637,8 @@ def _find_gaps(root: _Try, obj: ObjectRef, relation: str) -> tuple[Gap, ...]:
                 through.append(name)
         for _via, _virtual, child in node.children:
             queue.append((child, in_userset or node.kind == "direct"))
+    if root.kind == "unreachable":
+        by_kind["unreachable"].append(Gap("unreachable", obj, relation))
     by_kind["no_grant"].append(
         Gap(
             "no_grant",
@@ -579,6 +653,7 @@ def _find_gaps(root: _Try, obj: ObjectRef, relation: str) -> tuple[Gap, ...]:
 
 
 _GAP_ORDER: tuple[GapKind, ...] = (
+    "unreachable",
     "excluded",
     "intersection",
     "expired",
@@ -637,6 +712,11 @@ def describe_gap(gap: Gap, subject: SubjectRef, namer: Namer) -> str:
     """One sentence for a missing link."""
     who = namer.subject(subject)
     where = namer.object(gap.object)
+    if gap.kind == "unreachable":
+        return (
+            f"{gap.relation} on {where} can never be held by a {kind_of(subject)}: no rule of "
+            "the schema leads there"
+        )
     if gap.kind == "excluded":
         because = [
             _tuple_text(s.relationship, namer) for s in gap.proof if s.relationship is not None
@@ -709,9 +789,24 @@ def _step_text(step: Step, path: Sequence[Step], subject: SubjectRef, namer: Nam
             f"{step.relation} on {where} follows from {target.relation} on "
             f"{namer.object(target.object)}, its {step.relationship.relation} (step {refs})"
         )
+    if step.how == "self":
+        return f"{namer.subject(subject)} is {step.relation} of {where} by definition"
     if step.how == "intersection":
         return f"{step.relation} on {where}: all of its conditions hold (steps {refs})"
     return f"{step.relation} on {where}: step {refs} holds and {step.note}"
+
+
+def _expired_text(expired: Sequence[Relationship], namer: Namer) -> str:
+    text = ""
+    for rel in expired:
+        when = iso(rel.expires_at) if rel.expires_at is not None else "?"
+        text += f"; {_tuple_text(rel, namer)} expired at {when}"
+    return text
+
+
+def kind_of(subject: SubjectRef) -> str:
+    """What sort of subject this is, as the schema's type restrictions name it."""
+    return f"{subject.type}#{subject.relation}" if subject.relation else subject.type
 
 
 def describe_attempt(attempt: Attempt, subject: SubjectRef, namer: Namer) -> str:
@@ -731,6 +826,12 @@ def describe_attempt(attempt: Attempt, subject: SubjectRef, namer: Namer) -> str
         return f"{lead}{attempt.relation} on {where}: {status} (see above)"
     if kind == "cycle":
         return f"{lead}{attempt.relation} on {where}: a cycle (already being checked), never grants"
+    if kind == "unreachable":
+        return f"{lead}{attempt.relation} on {where}: no rule leads from it to {kind_of(subject)}"
+    if kind == "membership":
+        userset = SubjectRef(attempt.object.type, attempt.object.id, attempt.relation)
+        text = f"{lead}{namer.subject(subject)} is not in {namer.subject(userset)}"
+        return text + _expired_text(attempt.expired, namer)
     if kind == "undefined":
         return f"{lead}{where} has no relation {attempt.relation}: not granted"
     if kind == "truncated":
@@ -743,10 +844,7 @@ def describe_attempt(attempt: Attempt, subject: SubjectRef, namer: Namer) -> str
             text += f"none for {namer.subject(subject)}; {attempt.targets} to usersets, checked"
         else:
             text += f"none for {namer.subject(subject)}"
-        for rel in attempt.expired:
-            when = iso(rel.expires_at) if rel.expires_at is not None else "?"
-            text += f"; {_tuple_text(rel, namer)} expired at {when}"
-        return text
+        return text + _expired_text(attempt.expired, namer)
     if kind == "tupleset":
         tupleset = attempt.rule.rsplit(" from ", 1)[-1]
         if not attempt.targets:
