@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event
@@ -20,6 +21,7 @@ from nexus.authz import (
     SubjectRef,
     parse_schema,
 )
+from nexus.db import fast
 from nexus.db.engine import Database, open_engine
 from nexus.db.tables import metadata
 from nexus.errors import NexusValidationError
@@ -84,15 +86,24 @@ def subjects(
 
 
 @contextmanager
-def counting_statements(db: Database) -> Iterator[list[str]]:
+def counting_statements(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement run: through SQLAlchemy, and on the driver by nexus.db.fast."""
     seen: list[str] = []
 
     def record(conn: Connection, cursor: object, statement: str, *args: object) -> None:
         seen.append(statement)
 
+    driver_fetch_all = fast.fetch_all
+
+    def fetch_all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        seen.append(sql)
+        return driver_fetch_all(conn, sql, params)
+
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        yield seen
+        with monkeypatch.context() as patch:
+            patch.setattr(fast, "fetch_all", fetch_all)
+            yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
 
@@ -232,7 +243,7 @@ def test_union_only_listing_never_calls_check(
 
 
 def test_list_objects_query_count_does_not_grow_with_objects(
-    db: Database, engine: PermissionEngine
+    db: Database, engine: PermissionEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def build(count: int, prefix: str) -> None:
         with db.write() as conn:
@@ -244,9 +255,9 @@ def test_list_objects_query_count_does_not_grow_with_objects(
 
     build(20, "small")
     build(400, "large")
-    with counting_statements(db) as small:
+    with counting_statements(db, monkeypatch) as small:
         assert len(objects(db, engine, user("small"), "viewer", "folder")) == 21
-    with counting_statements(db) as large:
+    with counting_statements(db, monkeypatch) as large:
         assert len(objects(db, engine, user("large"), "viewer", "folder")) == 401
     assert len(large) == len(small) < 20
 
@@ -400,7 +411,9 @@ def test_file_tree_listing_stops_at_restricted_folders(db: Database) -> None:
     assert subjects(db, engine, ref(visible), "can_read") == {user("bob")}
 
 
-def test_file_tree_is_walked_once_for_can_read(db: Database) -> None:
+def test_file_tree_is_walked_once_for_can_read(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # can_read includes can_write and can_execute, which all inherit from the parent: the
     # listing must walk the tree once (one children query per level), not three times.
     tree = TreeStore()
@@ -420,11 +433,32 @@ def test_file_tree_is_walked_once_for_can_read(db: Database) -> None:
                 conn, parent_id=parent, name=f"d{level}", kind=DIRECTORY, owner="a", now=0.0
             ).id
         engine.grant(conn, ObjectRef("file", str(top)), "owner", user("ann"))
-    with counting_statements(db) as seen:
+    with counting_statements(db, monkeypatch) as seen:
         found = objects(db, engine, user("ann"), "can_read", "file")
     assert len(found) == 1 + 4 * 4
-    walks = [sql for sql in seen if "FROM entries" in sql]
+    walks = [sql for sql in seen if "FROM entries WHERE parent_id" in sql]
     assert len(walks) == 5  # the children of the root and of each of the 4 levels below
+
+
+def test_only_canonical_file_ids_name_tree_entries(db: Database) -> None:
+    # "file:012" is not entry 12: a grant on it must not reach entry 12's children.
+    tree = TreeStore()
+    engine = PermissionEngine(
+        RelationshipStore(),
+        parse_schema(NEXUS_FILE_SCHEMA),
+        virtual_relations=_tree_relations(tree),
+        reverse_virtual_relations=_tree_reverse_relations(tree),
+    )
+    with db.write() as conn:
+        root = tree.root(conn)
+        folder_id = tree.create(
+            conn, parent_id=root.id, name="d", kind=DIRECTORY, owner="a", now=0.0
+        ).id
+        tree.create(conn, parent_id=folder_id, name="f", kind=FILE, owner="a", now=0.0)
+        for odd in (f"0{folder_id}", "\u0661\u0662", "\u00b2"):
+            engine.grant(conn, ObjectRef("file", odd), "can_read", user("ann"))
+    found = objects(db, engine, user("ann"), "can_read", "file")
+    assert found == {ObjectRef("file", i) for i in (f"0{folder_id}", "\u0661\u0662", "\u00b2")}
 
 
 def test_children_ids_lists_children_with_their_restricted_flag(db: Database) -> None:

@@ -8,7 +8,9 @@ occur. Two generators: the random models of the OpenFGA differential test, and t
 file schema over a random directory tree (restricted folders too) wired through the real
 tree relations.
 
-More examples: ``NEXUS_LOOKUP_EXAMPLES=1000 pytest tests/authz/test_authz_lookup_properties.py``.
+More examples (each test; pytest-timeout off for the long run)::
+
+    NEXUS_LOOKUP_EXAMPLES=1000 pytest --timeout=0 tests/authz/test_authz_lookup_properties.py
 """
 
 from __future__ import annotations

@@ -6,25 +6,12 @@ the file operation that needs it commit (or roll back) together.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Connection,
-    and_,
-    any_,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -51,8 +38,6 @@ _KEY_COLUMNS = (
 _IN_CHUNK = 10_000
 # SQLite before 3.32 allowed only 999 variables per statement.
 _OLD_SQLITE_IN_CHUNK = 900
-# From this version on SQLite always has json_each (before, only if compiled in).
-_SQLITE_JSON_BUILTIN = (3, 38)
 _REVISION_ROW = 1
 _REVISION_SQL = f"SELECT revision FROM authz_revision WHERE id = {_REVISION_ROW}"
 _TUPLE_COLUMNS = (
@@ -106,21 +91,6 @@ def _filter_clause(flt: RelationshipFilter) -> list[ColumnElement[bool]]:
         (c.subject_relation, flt.subject_relation),
     )
     return [column == value for column, value in pairs if value is not None]
-
-
-def _one_of(conn: Connection, column: Column[Any], values: list[Any]) -> ColumnElement[bool]:
-    """``column IN values`` as one bound parameter where the database allows it.
-
-    SQLAlchemy expands a plain IN into one parameter per value, which costs more than the
-    query itself for tens of thousands of ids (list_objects over a whole tree).
-    """
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    if dialect == "sqlite" and sqlite3.sqlite_version_info >= _SQLITE_JSON_BUILTIN:
-        listed = func.json_each(json.dumps(values)).table_valued("value")
-        return column.in_(select(listed.c.value))
-    return column.in_(values)
 
 
 def _live(now: float) -> ColumnElement[bool]:
@@ -297,22 +267,23 @@ class RelationshipStore:
         """Ids of the ``object_type`` objects with a live tuple ``relation`` naming one of
         ``subject_type:{subject_ids}[#subject_relation]``: the reverse of a tuple edge.
 
-        One statement per ``_in_chunk_size`` subject ids; only the id column is read.
+        One statement per chunk of subject ids, on the driver (see nexus.db.fast); only
+        the id column is read.
         """
-        c = relationships.c
         ids = list(subject_ids)
         found: set[str] = set()
-        chunk_size = _in_chunk_size(conn)
+        chunk_size = min(_in_chunk_size(conn), fast.IN_CHUNK)
         for start in range(0, len(ids), chunk_size):
-            query = select(c.object_id).where(
-                c.subject_type == subject_type,
-                _one_of(conn, c.subject_id, ids[start : start + chunk_size]),
-                c.subject_relation == subject_relation,
-                c.object_type == object_type,
-                c.relation == relation,
-                _live(now),
+            chunk = ids[start : start + chunk_size]
+            sql = (
+                "SELECT object_id FROM relationships WHERE subject_type = ? "
+                "AND subject_relation = ? AND object_type = ? AND relation = ? "
+                "AND (expires_at IS NULL OR expires_at > ?) AND "
+                + fast.in_list(conn, "subject_id", chunk, "text")
             )
-            found.update(conn.execute(query).scalars())
+            params = [subject_type, subject_relation, object_type, relation, now]
+            rows = fast.fetch_all(conn, sql, [*params, *fast.in_params(conn, chunk)])
+            found.update(row[0] for row in rows)
         return found
 
     def revision(self, conn: Connection) -> int:

@@ -109,24 +109,30 @@ def _tree_reverse_relations(
     every file a grant on a directory reaches (one query per batch of directories; bare ids,
     no ObjectRef per entry)."""
 
+    def related(
+        conn: Connection, ids: Sequence[str], inheriting: bool
+    ) -> Mapping[str, Sequence[ObjectRef]]:
+        asked = set(ids)
+        links = tree.children_ids(conn, [int(i) for i in asked if i.isdecimal()])
+        found: dict[str, Sequence[ObjectRef]] = {}
+        for parent, kids in links.items():
+            key = str(parent)
+            # Only the canonical id names the entry: int() also reads "012" and "١٢" as 12.
+            if key in asked:
+                # A restricted directory inherits nothing: no inheriting child of its parent.
+                found[key] = ObjectIds(
+                    OBJECT_TYPE_FILE,
+                    [str(child) for child, restricted in kids if not (inheriting and restricted)],
+                )
+        return found
+
     def children(conn: Connection, ids: Sequence[str]) -> Mapping[str, Sequence[ObjectRef]]:
-        links = tree.children_ids(conn, [int(i) for i in ids if i.isdigit()])
-        return {
-            str(parent): ObjectIds(OBJECT_TYPE_FILE, [str(child) for child, _ in kids])
-            for parent, kids in links.items()
-        }
+        return related(conn, ids, inheriting=False)
 
     def inheriting_children(
         conn: Connection, ids: Sequence[str]
     ) -> Mapping[str, Sequence[ObjectRef]]:
-        links = tree.children_ids(conn, [int(i) for i in ids if i.isdigit()])
-        # A restricted directory inherits nothing: it is no inheriting child of its parent.
-        return {
-            str(parent): ObjectIds(
-                OBJECT_TYPE_FILE, [str(child) for child, restricted in kids if not restricted]
-            )
-            for parent, kids in links.items()
-        }
+        return related(conn, ids, inheriting=True)
 
     return {
         (OBJECT_TYPE_FILE, "parent"): children,

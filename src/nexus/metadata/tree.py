@@ -72,12 +72,6 @@ def _entry_from_columns(row: tuple[Any, ...]) -> Entry:
     )
 
 
-def _parent_one_of(conn: Connection, parent_ids: list[int]) -> ColumnElement[bool]:
-    """``parent_id IN parent_ids`` as one bound parameter where the database allows it
-    (SQLAlchemy expands a plain IN into one parameter per id: slow for a whole tree)."""
-    return _one_of(conn, entries.c.parent_id, parent_ids)
-
-
 def _one_of(conn: Connection, column: ColumnElement[int], ids: list[int]) -> ColumnElement[bool]:
     """``column IN ids`` for an id column, as one bound parameter where possible."""
     dialect = conn.dialect.name
@@ -347,17 +341,19 @@ class TreeStore:
 
         The reverse of ``parent_ids``, for listing what a grant on a directory reaches:
         one statement per chunk of parents, three columns, nothing memoised (it may be
-        a whole tree).
+        a whole tree). It runs on the driver (see nexus.db.fast): for 100,000 children
+        SQLAlchemy's row processing costs three times the query.
         """
-        c = entries.c
         found: dict[int, list[tuple[int, bool]]] = {}
         wanted = list(set(parent_ids))
-        for start in range(0, len(wanted), _CHILDREN_CHUNK):
-            rows = conn.execute(
-                select(c.parent_id, c.id, c.restricted).where(
-                    _parent_one_of(conn, wanted[start : start + _CHILDREN_CHUNK])
-                )
-            ).all()  # fetching all at once is several times faster than row by row
+        chunk_size = min(_CHILDREN_CHUNK, fast.IN_CHUNK)
+        for start in range(0, len(wanted), chunk_size):
+            chunk = wanted[start : start + chunk_size]
+            sql = (
+                "SELECT parent_id, id, restricted FROM entries WHERE "
+                + fast.in_list(conn, "parent_id", chunk, "bigint")
+            )
+            rows = fast.fetch_all(conn, sql, fast.in_params(conn, chunk))
             for parent_id, child_id, restricted in rows:
                 kids = found.get(parent_id)
                 if kids is None:
