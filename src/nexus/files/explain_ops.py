@@ -17,6 +17,7 @@ from nexus.api.models import ExplainResult
 from nexus.authz import Attempt, Explanation, Gap, ObjectRef, Relationship, Step, SubjectRef
 from nexus.authz.explain import describe_gap, describe_step, iso, render_tried
 from nexus.files.access import Access
+from nexus.files.check_lookups import CheckLookups
 from nexus.files.namespaces import is_root
 from nexus.files.permission_ops import PermissionOperations, file_relation
 from nexus.files.principal import Principal
@@ -63,8 +64,9 @@ class ExplainOperations:
         with snapshot_read(self.runtime.db) as conn:
             revision = self.runtime.engine.revision(conn)
             # Validates and authorizes exactly as check does (and raises what it raises).
+            lookups = CheckLookups(self.runtime, self.access, conn, principal)
             question = self.permissions.prepare_check(
-                conn, principal, subject_type, subject_id, object_type, object_id, relation
+                lookups, subject_type, subject_id, object_type, object_id, relation
             )
             path = normalize(object_id)
             relation = file_relation(relation)
@@ -77,35 +79,29 @@ class ExplainOperations:
                     revision=revision,
                 )
             if question is False:
-                return self._unevaluated(conn, principal, path, relation, name, revision)
+                return _unevaluated(lookups, path, relation, name, revision)
             subject, relation, obj = question
             explanation = self.runtime.engine.explain(conn, subject, relation, obj)
             return _Render(self, conn, principal, explanation, revision).result()
 
-    def _unevaluated(
-        self,
-        conn: Connection,
-        principal: Principal,
-        path: str,
-        relation: str,
-        name: str,
-        revision: int,
-    ) -> ExplainResult:
-        """A denial decided before evaluation: an object the caller does not see (absent or
-        hidden, answered alike), or a disabled subject."""
-        resolved = self.access.resolve(conn, path)
-        if resolved.exists and self.access.sees(conn, principal, path, resolved.entry):
-            reason = f"the account of {name} is disabled"
-        elif principal.is_admin:
-            reason = f"{path} does not exist"
-        else:
-            reason = f"{path} does not exist or you cannot see it"
-        return ExplainResult(
-            allowed=False,
-            summary=f"{name} does not have {relation} on {path}: {reason}",
-            missing=reason,
-            revision=revision,
-        )
+
+def _unevaluated(
+    lookups: CheckLookups, path: str, relation: str, name: str, revision: int
+) -> ExplainResult:
+    """A denial decided before evaluation: an object the caller does not see (absent or
+    hidden, answered alike), or a disabled subject."""
+    if lookups.visible(path):
+        reason = f"the account of {name} is disabled"
+    elif lookups.principal.is_admin:
+        reason = f"{path} does not exist"
+    else:
+        reason = f"{path} does not exist or you cannot see it"
+    return ExplainResult(
+        allowed=False,
+        summary=f"{name} does not have {relation} on {path}: {reason}",
+        missing=reason,
+        revision=revision,
+    )
 
 
 class _Render:
