@@ -15,7 +15,7 @@ from nexus.errors import (
 )
 from nexus.files.access import Access, Resolved, denied
 from nexus.files.convert import file_info
-from nexus.files.creation import Creator
+from nexus.files.creation import CreateRaceLost, Creator, retry_create_races
 from nexus.files.namespaces import SESSIONS, is_root
 from nexus.files.principal import Principal
 from nexus.files.removal import remove_subtree
@@ -27,8 +27,6 @@ from nexus.paths import is_within, normalize, normalize_file, parent, segments
 
 # Appends retry when another writer moved the file between reading and committing.
 MAX_APPEND_ATTEMPTS = 100
-# A plain write that loses a race to create the same new file retries as an overwrite.
-MAX_CREATE_RACE_ATTEMPTS = 5
 
 
 def _is_session_directory(path: str) -> bool:
@@ -149,17 +147,11 @@ class FileOperations:
         self._check_size(path, len(data))
         # The blob is durable before any metadata points at it.
         digest = self.runtime.blobs.put(data)
-        for _attempt in range(MAX_CREATE_RACE_ATTEMPTS):
-            try:
-                return self._write_blob(
-                    principal, path, digest, len(data), if_version, if_none_match
-                )
-            except NexusFileExistsError:
-                # Another writer created the file first (PostgreSQL lets both try): write
-                # over it now, unless the caller asked for create-only.
-                if if_none_match:
-                    raise
-        raise NexusConflictError(f"{path} is changing too fast to write; try again", path=path)
+        # Lost a race to create the file or a folder above it: the next run writes over the
+        # file (or, create-only, finds it exists) and uses the folders under the usual rules.
+        return retry_create_races(
+            lambda: self._write_blob(principal, path, digest, len(data), if_version, if_none_match)
+        )
 
     def _write_blob(
         self,
@@ -217,7 +209,7 @@ class FileOperations:
         for _attempt in range(MAX_APPEND_ATTEMPTS):
             try:
                 appended = self._append_once(principal, path, data)
-            except NexusFileExistsError:
+            except CreateRaceLost:
                 continue
             if appended is not None:
                 return appended
@@ -239,7 +231,7 @@ class FileOperations:
             if resolved.exists != (seen is not None):
                 return None
             if seen is None:
-                # Losing a create race raises NexusFileExistsError out of the transaction
+                # Losing a create race raises CreateRaceLost out of the transaction
                 # (rolling it back) and the loop retries against the winner's file.
                 entry = self.creator.create(conn, principal, resolved, FILE)
             else:
@@ -261,6 +253,11 @@ class FileOperations:
         self, principal: Principal, path: str, parents: bool = True, exist_ok: bool = True
     ) -> FileInfo:
         path = normalize(path)
+        return retry_create_races(lambda: self._mkdir_once(principal, path, parents, exist_ok))
+
+    def _mkdir_once(
+        self, principal: Principal, path: str, parents: bool, exist_ok: bool
+    ) -> FileInfo:
         with self.runtime.db.write() as conn:
             resolved = self.access.resolve(conn, path)
             if resolved.exists:

@@ -14,7 +14,7 @@ from nexus.errors import (
 )
 from nexus.files.access import Access, denied
 from nexus.files.check_lookups import CheckLookups
-from nexus.files.creation import Creator
+from nexus.files.creation import Creator, retry_create_races
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref
 from nexus.files.schema import GRANTABLE_RELATIONS, OBJECT_TYPE_FILE
@@ -72,20 +72,25 @@ class PermissionOperations:
         in the tutorial expects.
         """
         now = self.runtime.now()
-        with self.runtime.db.write() as conn:
-            created, record = self.write_in(
-                conn,
-                principal,
-                subject_type,
-                subject_id,
-                object_type,
-                object_id,
-                relation,
-                now=now,
-                create_missing=True,
-            )
-            revision = self.runtime.relationships.revision(conn)
-        return GrantResult(created=created, relationship=record, revision=revision)
+
+        def attempt() -> GrantResult:
+            with self.runtime.db.write() as conn:
+                created, record = self.write_in(
+                    conn,
+                    principal,
+                    subject_type,
+                    subject_id,
+                    object_type,
+                    object_id,
+                    relation,
+                    now=now,
+                    create_missing=True,
+                )
+                revision = self.runtime.relationships.revision(conn)
+            return GrantResult(created=created, relationship=record, revision=revision)
+
+        # A folder made by someone else meanwhile is granted on like any existing one.
+        return retry_create_races(attempt)
 
     def write_in(
         self,
