@@ -79,7 +79,8 @@ def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation
     """The parent edges of files, read from the directory tree instead of stored tuples."""
 
     def parents(conn: Connection, ids: Sequence[str]) -> Mapping[str, Sequence[SubjectRef]]:
-        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdigit()])
+        # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
+        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdecimal()])
         return {
             str(child): [SubjectRef(OBJECT_TYPE_FILE, str(parent_id))]
             for child, (parent_id, _restricted) in links.items()
@@ -88,7 +89,7 @@ def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation
     def inherited_parents(
         conn: Connection, ids: Sequence[str]
     ) -> Mapping[str, Sequence[SubjectRef]]:
-        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdigit()])
+        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdecimal()])
         # A restricted directory stops grants from above: it has no parent to inherit from.
         return {
             str(child): [SubjectRef(OBJECT_TYPE_FILE, str(parent_id))]
