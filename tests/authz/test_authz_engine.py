@@ -675,3 +675,25 @@ def test_a_loop_through_and_anywhere_makes_every_cycle_undetermined(
     assert check(db, _engine_for(store, schema), user("bob"), "b", folder("f"))
     spoiled = schema + "    define c: [user]\n    define bad: [user] or (c and bad from parent)\n"
     assert not check(db, _engine_for(store, spoiled), user("bob"), "b", folder("f"))
+
+
+def test_the_group_walk_never_answers_for_a_flagged_cycle(
+    db: Database, store: RelationshipStore
+) -> None:
+    # Groups are found by walking up from the subject; "not among them" is only the answer
+    # where OpenFGA would not flag the group loop as a cycle instead.
+    schema = (
+        "type group\n  relations\n    define member: [user, group#member]\n"
+        "type folder\n  relations\n    define parent: [folder]\n"
+        "    define c: [group#member]\n    define d: [user:*] but not c\n"
+    )
+    tuples = (
+        (group("g2"), "member", members("g3")),
+        (group("g3"), "member", members("g2")),
+        (folder("f"), "c", members("g2")),
+        (folder("f"), "d", U("user", "*")),
+    )
+    grant(db, _engine_for(store, schema), *tuples)
+    assert check(db, _engine_for(store, schema), user("bob"), "d", folder("f"))
+    spoiled = schema + "    define e: [user]\n    define bad: [user] or (e and bad from parent)\n"
+    assert not check(db, _engine_for(store, spoiled), user("bob"), "d", folder("f"))
