@@ -841,7 +841,8 @@ def describe_attempt(attempt: Attempt, subject: SubjectRef, namer: Namer) -> str
         if attempt.granted:
             text += "one for " + namer.subject(subject)
         elif attempt.targets:
-            text += f"none for {namer.subject(subject)}; {attempt.targets} to usersets, checked"
+            grants = "grant" if attempt.targets == 1 else "grants"
+            text += f"none for {namer.subject(subject)}; {attempt.targets} userset {grants}, below"
         else:
             text += f"none for {namer.subject(subject)}"
         return text + _expired_text(attempt.expired, namer)
