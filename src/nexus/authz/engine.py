@@ -53,6 +53,8 @@ VirtualRelation = Callable[[Connection, Sequence[str]], Mapping[str, Sequence[Su
 DEFAULT_MAX_DEPTH = 50
 DEFAULT_CACHE_OBJECTS = 100_000
 DEFAULT_CACHE_ANSWERS = 200_000
+# From this many objects on, check_many loads only the tuples that concern its subject.
+DEFAULT_SUBJECT_LOAD_BATCH = 64
 
 _INFINITY = 1 << 30
 _T = TypeVar("_T")
@@ -239,6 +241,8 @@ class _Context:
     valid_until: float = float("inf")
     # The subject's plain memberships, computed on first need.
     memberships: _Memberships | None = None
+    # Load only the tuples that can matter to this subject (big batches; see _load).
+    for_subject: bool = False
 
 
 class PermissionEngine:
@@ -255,6 +259,7 @@ class PermissionEngine:
         cache_objects: int = DEFAULT_CACHE_OBJECTS,
         cache_answers: int = DEFAULT_CACHE_ANSWERS,
         virtual_relations_bump_revision: bool = False,
+        subject_load_batch: int = DEFAULT_SUBJECT_LOAD_BATCH,
         clock: Callable[[], float] = time.time,
     ):
         """``virtual_relations_bump_revision``: the owner of the virtual relations promises
@@ -287,9 +292,12 @@ class PermissionEngine:
         self._max_depth = max_depth
         self._clock = clock
         self._cache = _RevisionCache(cache_objects, cache_answers)
+        self._subject_load_batch = subject_load_batch
         self._cache_virtual = virtual_relations_bump_revision or not self._virtual
         self._membership_relations = _membership_relations(schema, frozenset(self._virtual))
         self._membership_relation_names = sorted({r for _t, r in self._membership_relations})
+        # (object type, relation, subject type, subject relation, wildcard) -> admitted
+        self._admits: dict[tuple[str, str, str, str, bool], bool] = {}
         # Which relations of a type lead to other objects (tuplesets), for prefetching.
         self._tuplesets: dict[str, frozenset[str]] = {
             t.name: frozenset(
@@ -300,6 +308,7 @@ class PermissionEngine:
             )
             for t in schema.types.values()
         }
+        self._all_tuplesets: frozenset[str] = frozenset().union(*self._tuplesets.values())
 
     # --- checks ----------------------------------------------------------------------
 
@@ -328,6 +337,10 @@ class PermissionEngine:
                 return results
         ctx = _Context(conn=conn, subject=subject, now=now, revision=revision)
         todo = [obj for obj in objects if obj not in results]
+        if len(todo) >= self._subject_load_batch:
+            # A listing: most of its objects' tuples name other people. Reading only
+            # what concerns this subject beats reading (and caching) them all.
+            ctx.for_subject = not self._memberships(ctx).incomplete
         self._prefetch(ctx, todo)
         fresh: dict[_AnswerKey, bool] = {}
         for obj in todo:
@@ -548,13 +561,44 @@ class PermissionEngine:
         missing = [obj for obj in wanted if obj not in ctx.tuples]
         if not missing:
             return
+        if ctx.for_subject:
+            found = self._memberships(ctx).usersets
+            memberships: dict[tuple[str, str], set[str]] = defaultdict(set)
+            for userset in found:
+                memberships[(userset.type, userset.relation)].add(userset.id)
+            partial = self.store.tuples_for_subject(
+                ctx.conn,
+                missing,
+                ctx.subject,
+                memberships=memberships,
+                membership_relations=self._membership_relations,
+                any_subject_relations=self._all_tuplesets,
+            )
+            # Partial: only right for this subject, so never shared through the cache.
+            ctx.tuples.update({obj: self._admitted(obj, rels) for obj, rels in partial.items()})
+            return
         loaded = {
-            obj: _by_relation(rels)
+            obj: self._admitted(obj, rels)
             for obj, rels in self.store.tuples_for_objects(ctx.conn, missing).items()
         }
         if revision is not None:
             self._cache.put_tuples(revision, loaded)
         ctx.tuples.update(loaded)
+
+    def _admitted(self, obj: ObjectRef, rels: Iterable[Relationship]) -> _Grouped:
+        """``rels`` by relation, without those the schema no longer admits (written under
+        an older schema): they count as absent rather than granting what it now forbids."""
+        grouped: dict[str, list[Relationship]] = defaultdict(list)
+        admits = self._admits
+        for rel in rels:
+            subject = rel.subject
+            key = (obj.type, rel.relation, subject.type, subject.relation, subject.is_wildcard)
+            allowed = admits.get(key)
+            if allowed is None:
+                allowed = admits[key] = self.schema.allows_subject(obj.type, rel.relation, subject)
+            if allowed:
+                grouped[rel.relation].append(rel)
+        return {relation: tuple(group) for relation, group in grouped.items()}
 
     def _load_virtual(self, ctx: _Context, objects: Iterable[ObjectRef]) -> None:
         """Ask each virtual relation once for all ``objects`` of its type; cached only when
@@ -602,16 +646,51 @@ class PermissionEngine:
                         continue
                     ctx.valid_until = min(ctx.valid_until, expires_at)
                 live.append(rel.subject)
-            candidates = live
-        # Tuples the schema no longer admits (it changed after they were written) count
-        # as absent rather than granting something the schema now forbids.
+            return live  # admitted by the schema when loaded (see _admitted)
+        # Computed subjects are held to the schema like stored ones.
         return [s for s in candidates if self.schema.allows_subject(obj.type, relation, s)]
 
     # --- evaluation --------------------------------------------------------------------
 
     def _evaluate(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
+        if self._granted_by_known_branch(ctx, obj, relation):
+            return True
         result, _low = self._check(ctx, obj, relation)
         return result is True  # undetermined (a cycle) never grants
+
+    def _granted_by_known_branch(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
+        """Whether a branch of a union is already known to grant, e.g. ``can_read from
+        parent`` once the parent's answer is in: in a listing every sibling after the first
+        is then decided in one lookup. Sound because a union with one granting branch
+        grants whatever the others give, and memo answers are final for the call."""
+        rewrite = self.schema.rewrite(obj.type, relation)
+        if not isinstance(rewrite, Union):
+            return False
+        memo = ctx.memo
+        for child in rewrite.children:
+            if isinstance(child, ComputedUserset):
+                if memo.get((obj, child.relation)) is True:
+                    return True
+            elif isinstance(child, TupleToUserset):
+                if (obj.type, child.tupleset) in self._virtual:
+                    if (obj, child.tupleset) not in ctx.virtual:
+                        continue  # not loaded: let the full evaluation decide
+                    targets: Iterable[SubjectRef] = ctx.virtual[(obj, child.tupleset)]
+                else:
+                    targets = (
+                        rel.subject
+                        for rel in ctx.tuples.get(obj, {}).get(child.tupleset, ())
+                        if rel.expires_at is None
+                    )
+                for target in targets:
+                    if (
+                        not target.relation
+                        and not target.is_wildcard
+                        and memo.get((target.object, child.computed)) is True
+                        and self.schema.allows_subject(obj.type, child.tupleset, target)
+                    ):
+                        return True
+        return False
 
     def _check(self, ctx: _Context, obj: ObjectRef, relation: str) -> _Result:
         """(granted, lowest stack position of a cut cycle this result depended on).
@@ -622,11 +701,13 @@ class PermissionEngine:
         typegraph.py): there the cycle is simply false, as the least fixed point has it.
         """
         key = (obj, relation)
-        if key in ctx.memo:
-            return ctx.memo[key], _INFINITY
-        for low, entries in ctx.provisional.items():
-            if key in entries:
-                return entries[key], low
+        memo = ctx.memo
+        if key in memo:
+            return memo[key], _INFINITY
+        if ctx.provisional:
+            for low, entries in ctx.provisional.items():
+                if key in entries:
+                    return entries[key], low
         position = ctx.stack.get(key)
         subject = ctx.subject
         if position is not None:  # a cycle
@@ -653,8 +734,9 @@ class PermissionEngine:
         finally:
             del ctx.stack[key]
             # Whatever assumed this node undetermined is stale now that it is decided.
-            for level in [level for level in ctx.provisional if level >= position]:
-                del ctx.provisional[level]
+            if ctx.provisional:
+                for level in [level for level in ctx.provisional if level >= position]:
+                    del ctx.provisional[level]
         if low >= position:
             # Independent of anything still on the stack: valid for the whole call.
             ctx.memo[key] = result
@@ -816,13 +898,6 @@ def _membership_relations(
                 found.discard(node)
                 changed = True
     return frozenset(found & named)
-
-
-def _by_relation(rels: Iterable[Relationship]) -> _Grouped:
-    grouped: dict[str, list[Relationship]] = defaultdict(list)
-    for rel in rels:
-        grouped[rel.relation].append(rel)
-    return {relation: tuple(group) for relation, group in grouped.items()}
 
 
 def _any(items: Iterable[_T], branch: Callable[[_T], _Result]) -> _Result:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, or_, select, update
@@ -169,19 +169,25 @@ class RelationshipStore:
         The check path's main query: run on the driver (see nexus.db.fast), one statement
         per type and chunk of ids, so a directory listing is one query.
         """
+        return self._tuples_where(conn, objects, "", [])
+
+    def _tuples_where(
+        self, conn: Connection, objects: Iterable[ObjectRef], condition: str, params: list[Any]
+    ) -> dict[ObjectRef, list[Relationship]]:
         result: dict[ObjectRef, list[Relationship]] = {obj: [] for obj in objects}
         by_type: dict[str, list[str]] = defaultdict(list)
         for obj in result:
             by_type[obj.type].append(obj.id)
-        chunk_size = min(_in_chunk_size(conn), fast.IN_CHUNK)
+        chunk_size = min(_in_chunk_size(conn), fast.IN_CHUNK) - len(params)
+        extra = f" AND ({condition})" if condition else ""
         for type_name, ids in by_type.items():
             for start in range(0, len(ids), chunk_size):
                 chunk = ids[start : start + chunk_size]
                 sql = (
                     f"SELECT {_TUPLE_COLUMNS} FROM relationships WHERE object_type = ? AND "
-                    f"{fast.in_list(conn, 'object_id', chunk, 'text')} ORDER BY id"
+                    f"{fast.in_list(conn, 'object_id', chunk, 'text')}{extra} ORDER BY id"
                 )
-                rows = fast.fetch_all(conn, sql, [type_name, *fast.in_params(conn, chunk)])
+                rows = fast.fetch_all(conn, sql, [type_name, *fast.in_params(conn, chunk), *params])
                 for row in rows:
                     obj = ObjectRef(type_name, row[0])
                     result[obj].append(
@@ -190,6 +196,47 @@ class RelationshipStore:
                         )
                     )
         return result
+
+    def tuples_for_subject(
+        self,
+        conn: Connection,
+        objects: Iterable[ObjectRef],
+        subject: SubjectRef,
+        *,
+        memberships: Mapping[tuple[str, str], Collection[str]],
+        membership_relations: Collection[tuple[str, str]],
+        any_subject_relations: Collection[str],
+    ) -> dict[ObjectRef, list[Relationship]]:
+        """Like ``tuples_for_objects``, but only the tuples that can matter to a check of
+        ``subject``: those naming it or its type's wildcard; usersets of the membership
+        relations it is in (``memberships``: (type, relation) -> ids); usersets of any
+        other relation; and every tuple of ``any_subject_relations`` (tuplesets such as
+        a stored ``parent``). A listing of 10,000 files then reads the few grants that
+        concern the caller instead of every grant on every file.
+        """
+        clauses = ["(subject_type = ? AND subject_id = ? AND subject_relation = ?)"]
+        params: list[Any] = [subject.type, subject.id, subject.relation]
+        if not subject.relation:
+            clauses.append("(subject_type = ? AND subject_id = ? AND subject_relation = '')")
+            params += [subject.type, WILDCARD]
+        for (userset_type, userset_relation), ids in sorted(memberships.items()):
+            if ids:
+                members = sorted(ids)
+                clauses.append(
+                    "(subject_type = ? AND subject_relation = ? AND "
+                    f"{fast.in_list(conn, 'subject_id', members, 'text')})"
+                )
+                params += [userset_type, userset_relation, *fast.in_params(conn, members)]
+        others = ["subject_relation <> ''"]
+        for userset_type, userset_relation in sorted(membership_relations):
+            others.append("NOT (subject_type = ? AND subject_relation = ?)")
+            params += [userset_type, userset_relation]
+        clauses.append(f"({' AND '.join(others)})")
+        if any_subject_relations:
+            names = sorted(any_subject_relations)
+            clauses.append(fast.in_list(conn, "relation", names, "text"))
+            params += fast.in_params(conn, names)
+        return self._tuples_where(conn, objects, " OR ".join(clauses), params)
 
     def containing(
         self,
