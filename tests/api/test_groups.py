@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from nexus import (
     NexusFileExistsError,
     NexusFileNotFoundError,
@@ -126,3 +128,37 @@ def test_managers_and_admins_change_membership_members_do_not(team: Deployment) 
     bob.add_user_to_group("alice", "reviewers")
     with raises(NexusPermissionError, "permission_denied"):
         alice.read("/workspace/review/queue.md")
+
+
+def test_membership_changes_answer_with_their_revision(team: Deployment) -> None:
+    """Group membership is a relationship write: like grant and revoke it returns the
+    revision it committed, which orders it against later answers; no change, no new one."""
+    alice, admin = clients(team, "alice", "admin")
+    alice.write(f"{INTERNAL}/specs.md", b"specs")
+    created = admin.create_group("developers", description="Development team")
+    admin.create_group("engineering")
+    granted = grant(admin, "engineering", INTERNAL, "can_read", subject_type="group")
+    assert isinstance(created["revision"], int) and created["revision"] < granted["revision"]
+
+    changes = [
+        ("add user", partial(admin.add_user_to_group, "bob", "developers")),
+        ("add group", partial(admin.add_group_to_group, "developers", "engineering")),
+        ("remove group", partial(admin.remove_group_from_group, "developers", "engineering")),
+        ("remove user", partial(admin.remove_user_from_group, "bob", "developers")),
+    ]
+    revision = granted["revision"]
+    for kind, change in changes:
+        answer = change()
+        assert type(answer["revision"]) is int, kind
+        assert answer["revision"] > revision, kind
+        revision = answer["revision"]
+        # The fields the tutorial relies on are still there.
+        assert answer["name"] in {"developers", "engineering"}, kind
+        assert isinstance(answer["members"], list), kind
+        explained = alice.explain_permission("user", "bob", "file", INTERNAL, "can_read")
+        assert explained["revision"] == revision, kind
+
+    first = admin.add_user_to_group("carol", "developers")
+    again = admin.add_user_to_group("carol", "developers")
+    assert first["revision"] > revision
+    assert (again["members"], again["revision"]) == (["user:carol"], first["revision"])

@@ -252,6 +252,13 @@ class GroupInfo(BaseModel):
     members: list[str] = Field(description="Direct members as 'user:bob' or 'group:dev'")
 
 
+class GroupChange(GroupInfo):
+    """GroupInfo after a change of the group's relationships (creating it, adding or removing
+    a member) and the relationship revision as of that change, like GrantResult's."""
+
+    revision: int
+
+
 class GroupList(BaseModel):
     groups: list[GroupInfo]
 

@@ -449,7 +449,7 @@ class HttpClient(NexusClient):
             description=check.text(description, "description", allow_empty=True),
         )
         return self._call(
-            models.GroupInfo, "POST", "/groups", json_body=body.model_dump()
+            models.GroupChange, "POST", "/groups", json_body=body.model_dump()
         ).model_dump()
 
     def get_group(self, name: str) -> Record:
@@ -465,12 +465,12 @@ class HttpClient(NexusClient):
     def _add_member(self, group: str, subject_type: str, subject_id: str) -> Record:
         body = {"subject_type": subject_type, "subject_id": subject_id}
         route = self._group_route(group, as_argument=True) + "/members"
-        return self._call(models.GroupInfo, "POST", route, json_body=body).model_dump()
+        return self._call(models.GroupChange, "POST", route, json_body=body).model_dump()
 
     def _remove_member(self, group: str, subject_type: str, subject_id: str) -> Record:
         member = _segment(subject_id, _unknown(subject_type, subject_id))
         route = f"{self._group_route(group, as_argument=True)}/members/{subject_type}/{member}"
-        return self._call(models.GroupInfo, "DELETE", route).model_dump()
+        return self._call(models.GroupChange, "DELETE", route).model_dump()
 
     def add_user_to_group(self, user_id: str, group: str) -> Record:
         return self._add_member(group, "user", check.text(user_id, "user_id"))

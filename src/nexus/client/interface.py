@@ -218,7 +218,8 @@ class NexusClient(ABC):
 
     @abstractmethod
     def create_group(self, name: str, description: str = "") -> Record:
-        """GroupInfo of the new group; the caller becomes its manager."""
+        """GroupChange: GroupInfo of the new group (the caller becomes its manager) and the
+        ``revision`` its manager relationship was written at."""
 
     @abstractmethod
     def get_group(self, name: str) -> Record:
@@ -234,19 +235,21 @@ class NexusClient(ABC):
 
     @abstractmethod
     def add_user_to_group(self, user_id: str, group: str) -> Record:
-        """GroupInfo after adding the user."""
+        """GroupChange: GroupInfo after adding the user, and the ``revision`` of the change
+        (as ``grant`` answers it)."""
 
     @abstractmethod
     def remove_user_from_group(self, user_id: str, group: str) -> Record:
-        """GroupInfo after removing the user."""
+        """GroupChange: GroupInfo after removing the user, and the ``revision``."""
 
     @abstractmethod
     def add_group_to_group(self, member_group: str, group: str) -> Record:
-        """GroupInfo after nesting ``member_group`` inside ``group``."""
+        """GroupChange: GroupInfo after nesting ``member_group`` inside ``group``, and the
+        ``revision``."""
 
     @abstractmethod
     def remove_group_from_group(self, member_group: str, group: str) -> Record:
-        """GroupInfo after removing the nested group."""
+        """GroupChange: GroupInfo after removing the nested group, and the ``revision``."""
 
     # --- sessions -----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from nexus.api.models import GroupInfo
+from nexus.api.models import GroupChange, GroupInfo
 from nexus.authz import ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError, shown
 from nexus.files.principal import Principal
@@ -27,7 +27,7 @@ class GroupOperations:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
 
-    def create(self, principal: Principal, name: str, description: str = "") -> GroupInfo:
+    def create(self, principal: Principal, name: str, description: str = "") -> GroupChange:
         now = self.runtime.now()
         with self.runtime.db.write() as conn:
             group = self.runtime.groups.create(conn, name, description, principal.user_id, now)
@@ -35,7 +35,7 @@ class GroupOperations:
                 _group_ref(name), "manager", user_ref(principal.user_id), now, principal.user_id
             )
             self.runtime.engine.write(conn, manager)
-            return self._info(conn, group)
+            return self._changed(conn, group)
 
     def get(self, principal: Principal, name: str) -> GroupInfo:
         with self.runtime.db.read() as conn:
@@ -60,16 +60,16 @@ class GroupOperations:
             )
             self.runtime.groups.delete(conn, name)
 
-    def add_user(self, principal: Principal, user_id: str, group: str) -> GroupInfo:
+    def add_user(self, principal: Principal, user_id: str, group: str) -> GroupChange:
         return self._change(principal, group, self._user(user_id), add=True)
 
-    def remove_user(self, principal: Principal, user_id: str, group: str) -> GroupInfo:
+    def remove_user(self, principal: Principal, user_id: str, group: str) -> GroupChange:
         return self._change(principal, group, self._user(user_id), add=False)
 
-    def add_group(self, principal: Principal, member_group: str, group: str) -> GroupInfo:
+    def add_group(self, principal: Principal, member_group: str, group: str) -> GroupChange:
         return self._change(principal, group, self._nested(member_group, group), add=True)
 
-    def remove_group(self, principal: Principal, member_group: str, group: str) -> GroupInfo:
+    def remove_group(self, principal: Principal, member_group: str, group: str) -> GroupChange:
         return self._change(principal, group, self._nested(member_group, group), add=False)
 
     # --- internals ----------------------------------------------------------------------
@@ -87,7 +87,7 @@ class GroupOperations:
 
     def _change(
         self, principal: Principal, group: str, member: SubjectRef, *, add: bool
-    ) -> GroupInfo:
+    ) -> GroupChange:
         require_text("group", group)
         now = self.runtime.now()
         with self.runtime.db.write() as conn:
@@ -114,7 +114,7 @@ class GroupOperations:
                         f"{member.type} {shown(member.id)} is not a member of group {shown(group)}",
                         code="relationship_not_found",
                     )
-            return self._info(conn, record)
+            return self._changed(conn, record)
 
     def _require_member_exists(self, conn: Connection, member: SubjectRef) -> None:
         if member.type == "user" and self.runtime.users.get(conn, member.id) is None:
@@ -144,6 +144,12 @@ class GroupOperations:
             raise NexusPermissionError(
                 f"permission denied: only admins and managers of group {shown(name)} may change it"
             )
+
+    def _changed(self, conn: Connection, group: Group) -> GroupChange:
+        """The group as this write transaction leaves it, with the revision it commits (as
+        grant and revoke answer it), so callers can order it against later checks."""
+        revision = self.runtime.relationships.revision(conn)
+        return GroupChange(**self._info(conn, group).model_dump(), revision=revision)
 
     def _info(self, conn: Connection, group: Group) -> GroupInfo:
         members = self.runtime.engine.read(

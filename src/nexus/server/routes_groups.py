@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nexus.api.models import Deleted, GroupCreate, GroupInfo, GroupList, GroupMemberRequest
+from nexus.api.models import (
+    Deleted,
+    GroupChange,
+    GroupCreate,
+    GroupInfo,
+    GroupList,
+    GroupMemberRequest,
+)
 from nexus.errors import NexusValidationError
 from nexus.server.dependencies import Caller, Service
 
@@ -12,7 +19,7 @@ router = APIRouter(prefix="/groups", tags=["groups"])
 
 
 @router.post("")
-def create_group(service: Service, caller: Caller, body: GroupCreate) -> GroupInfo:
+def create_group(service: Service, caller: Caller, body: GroupCreate) -> GroupChange:
     return service.groups.create(caller, body.name, body.description)
 
 
@@ -33,7 +40,9 @@ def delete_group(service: Service, caller: Caller, name: str) -> Deleted:
 
 
 @router.post("/{name}/members")
-def add_member(service: Service, caller: Caller, name: str, body: GroupMemberRequest) -> GroupInfo:
+def add_member(
+    service: Service, caller: Caller, name: str, body: GroupMemberRequest
+) -> GroupChange:
     if body.subject_type == "group":
         return service.groups.add_group(caller, body.subject_id, name)
     return service.groups.add_user(caller, body.subject_id, name)
@@ -42,7 +51,7 @@ def add_member(service: Service, caller: Caller, name: str, body: GroupMemberReq
 @router.delete("/{name}/members/{subject_type}/{subject_id}")
 def remove_member(
     service: Service, caller: Caller, name: str, subject_type: str, subject_id: str
-) -> GroupInfo:
+) -> GroupChange:
     if subject_type == "group":
         return service.groups.remove_group(caller, subject_id, name)
     if subject_type == "user":
