@@ -107,7 +107,16 @@ relationships = Table(
         "subject_relation",
         name="uq_relationships_tuple",
     ),
-    Index("ix_relationships_subject", "subject_type", "subject_id"),
+    # Walks from a subject upwards (its groups) and list_objects ask by subject and relation
+    # (migration 0002).
+    Index(
+        "ix_relationships_subject",
+        "subject_type",
+        "subject_id",
+        "subject_relation",
+        "relation",
+        "object_type",
+    ),
     # Never reuse an id: a tuple must not outlive its row and reappear under a new one.
     sqlite_autoincrement=True,
 )
