@@ -619,12 +619,18 @@ class PermissionEngine:
                     continue
             answers = compute(ctx.conn, [o.id for o in todo])
             found: dict[tuple[ObjectRef, str], tuple[SubjectRef, ...]] = {}
+            known = ctx.virtual
             for obj in todo:
+                key = (obj, relation)
                 subjects = answers.get(obj.id)
-                ctx.virtual[(obj, relation)] = tuple(subjects or ())
-                if subjects is not None:
+                if subjects is None:
                     # An object without an answer may not exist yet: don't remember that.
-                    found[(obj, relation)] = tuple(subjects)
+                    known[key] = ()
+                    continue
+                # Tuples pass through uncopied (the tree hands out one per parent).
+                known[key] = found[key] = (
+                    subjects if isinstance(subjects, tuple) else tuple(subjects)
+                )
             if cacheable and found:
                 assert ctx.revision is not None
                 self._cache.put_virtual(ctx.revision, found)

@@ -78,24 +78,37 @@ class Runtime:
 def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation]:
     """The parent edges of files, read from the directory tree instead of stored tuples."""
 
+    def edges(
+        ids: Sequence[str], links: Mapping[int, tuple[int, bool]], *, inherit: bool
+    ) -> Mapping[str, Sequence[SubjectRef]]:
+        # One tuple per parent, shared by all its children (a listing has 10,000 of them).
+        shared: dict[int, tuple[SubjectRef, ...]] = {}
+        found: dict[str, Sequence[SubjectRef]] = {}
+        for child in ids:
+            link = links.get(int(child)) if child.isdecimal() else None
+            if link is None:
+                continue
+            parent_id, restricted = link
+            if inherit and restricted:
+                # A restricted directory stops grants from above: nothing to inherit from.
+                found[child] = ()
+                continue
+            edge = shared.get(parent_id)
+            if edge is None:
+                edge = shared[parent_id] = (SubjectRef(OBJECT_TYPE_FILE, str(parent_id)),)
+            found[child] = edge
+        return found
+
     def parents(conn: Connection, ids: Sequence[str]) -> Mapping[str, Sequence[SubjectRef]]:
         # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
         links = tree.parent_ids(conn, [int(i) for i in ids if i.isdecimal()])
-        return {
-            str(child): [SubjectRef(OBJECT_TYPE_FILE, str(parent_id))]
-            for child, (parent_id, _restricted) in links.items()
-        }
+        return edges(ids, links, inherit=False)
 
     def inherited_parents(
         conn: Connection, ids: Sequence[str]
     ) -> Mapping[str, Sequence[SubjectRef]]:
         links = tree.parent_ids(conn, [int(i) for i in ids if i.isdecimal()])
-        # A restricted directory stops grants from above: it has no parent to inherit from.
-        return {
-            str(child): [SubjectRef(OBJECT_TYPE_FILE, str(parent_id))]
-            for child, (parent_id, restricted) in links.items()
-            if not restricted
-        }
+        return edges(ids, links, inherit=True)
 
     return {
         (OBJECT_TYPE_FILE, "parent"): parents,
