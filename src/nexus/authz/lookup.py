@@ -16,7 +16,9 @@ themselves (the least fixpoint never grants through a cycle). Intersection and e
 are not monotone in this direction: below them the fixpoint follows one operand only (the
 first of an intersection, the base of an exclusion) and marks what it finds as
 *candidates*, a superset that ``check_many`` then filters in one batch. Everything reached
-through unions only is exact and never checked.
+through unions only is exact and never checked. Nodes settle in dependency order, and a
+``x from parent`` loop whose ids only feed relations closed over the same parent anyway is
+skipped (the file schema walks the tree once for ``can_read``, not three times).
 
 **list_subjects** walks forward from the object breadth first, loading all objects of a
 level in one batch, and collects subjects of the asked type; candidates found below an
