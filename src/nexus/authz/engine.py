@@ -661,8 +661,31 @@ class PermissionEngine:
     def _evaluate(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
         if self._granted_by_known_branch(ctx, obj, relation):
             return True
+        if self._has_nothing(ctx, obj):
+            return False
         result, _low = self._check(ctx, obj, relation)
         return result is True  # undetermined (a cycle) never grants
+
+    def _has_nothing(self, ctx: _Context, obj: ObjectRef) -> bool:
+        """Whether ``obj`` has no (loaded) tuple and no virtual edge its relations follow.
+
+        Every rule then bottoms out in empty direct lists and empty tuplesets, and with all
+        leaves false no union, intersection or exclusion grants: the answer is no, without
+        walking the rules (half of a listing of private folders is such objects). A userset
+        subject naming the object itself is the exception (it is implicitly in itself).
+        """
+        grouped = ctx.tuples.get(obj)
+        if grouped is None or grouped:
+            return False
+        subject = ctx.subject
+        if subject.relation and subject.type == obj.type and subject.id == obj.id:
+            return False
+        for tupleset in self._tuplesets.get(obj.type, ()):
+            if (obj.type, tupleset) in self._virtual:
+                edges = ctx.virtual.get((obj, tupleset))
+                if edges is None or edges:
+                    return False
+        return True
 
     def _granted_by_known_branch(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
         """Whether a branch of a union is already known to grant, e.g. ``can_read from
