@@ -697,3 +697,12 @@ def test_the_group_walk_never_answers_for_a_flagged_cycle(
     assert check(db, _engine_for(store, schema), user("bob"), "d", folder("f"))
     spoiled = schema + "    define e: [user]\n    define bad: [user] or (e and bad from parent)\n"
     assert not check(db, _engine_for(store, spoiled), user("bob"), "d", folder("f"))
+
+
+def test_a_userset_cannot_be_written_into_itself(db: Database, engine: PermissionEngine) -> None:
+    with db.write() as conn, pytest.raises(NexusValidationError) as caught:
+        engine.grant(conn, group("g1"), "member", members("g1"))
+    assert caught.value.detail_code == "implicit_tuple"
+    # ... but it holds without being written, and another group's members may be added.
+    grant(db, engine, (group("g2"), "member", members("g1")))
+    assert check(db, engine, members("g1"), "member", group("g1"))

@@ -426,6 +426,12 @@ class PermissionEngine:
                 code="relation_not_writable",
             )
         self._require_type(subject.type)
+        if subject.relation and subject.object == obj and subject.relation == rel.relation:
+            # Every userset is implicitly in itself: storing it would add nothing (OpenFGA
+            # refuses it the same way).
+            raise NexusValidationError(
+                f"{rel} is implicit and cannot be written", code="implicit_tuple"
+            )
         if subject.relation:
             if subject.id == "*":
                 raise NexusValidationError(
