@@ -463,12 +463,6 @@ def test_only_canonical_file_ids_name_tree_entries(db: Database) -> None:
         assert not engine.check(conn, user("bob"), "can_read", ObjectRef("file", "\u00b2"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (engine._has_nothing, 4e5be6f): an object without tuples and without "
-    "tupleset edges is denied outright, but file#parent is itself a virtual direct "
-    "relation: check says a restricted folder has no parent; list_objects lists it",
-)
 def test_a_restricted_folder_still_has_its_parent(db: Database) -> None:
     tree = TreeStore()
     engine = PermissionEngine(

@@ -38,6 +38,8 @@ GROUP: dict[str, Any] = {
     "created_by": "admin",
     "members": ["user:bob"],
 }
+# What membership changes answer: the group plus the revision of the write.
+GROUP_CHANGE: dict[str, Any] = {**GROUP, "revision": 7}
 SESSION: dict[str, Any] = {
     "id": "s1",
     "name": "alice-research",

@@ -8,7 +8,7 @@ import pytest
 
 from nexus.errors import NexusFileNotFoundError, NexusValidationError
 
-from .fakes import FILE_INFO, GROUP, KEY, RECORD, SESSION, USER, FakeServer
+from .fakes import FILE_INFO, GROUP, GROUP_CHANGE, KEY, RECORD, SESSION, USER, FakeServer
 
 
 @pytest.fixture
@@ -165,8 +165,8 @@ def test_permissions(server: FakeServer) -> None:
 
 def test_groups_encode_names_in_the_url(server: FakeServer) -> None:
     client = server.client()
-    server.reply(body=GROUP)
-    assert client.create_group("developers", description="Development team") == GROUP
+    server.reply(body=GROUP_CHANGE)
+    assert client.create_group("developers", description="Development team") == GROUP_CHANGE
     assert server.last_json() == {"name": "developers", "description": "Development team"}
     server.reply(body=GROUP)
     client.get_group("a b?c")
@@ -180,18 +180,18 @@ def test_groups_encode_names_in_the_url(server: FakeServer) -> None:
     assert len(server.requests) == requests_before
     server.reply(body={"groups": [GROUP]})
     assert client.list_groups() == [GROUP]
-    server.reply(body=GROUP)
+    server.reply(body=GROUP_CHANGE)
     client.add_user_to_group("bob", "developers")
     assert server.last.url.path == "/api/v1/groups/developers/members"
     assert server.last_json() == {"subject_type": "user", "subject_id": "bob"}
-    server.reply(body=GROUP)
+    server.reply(body=GROUP_CHANGE)
     client.add_group_to_group("frontend", "developers")
     assert server.last_json() == {"subject_type": "group", "subject_id": "frontend"}
-    server.reply(body=GROUP)
+    server.reply(body=GROUP_CHANGE)
     client.remove_user_from_group("bob", "developers")
     assert server.last.method == "DELETE"
     assert server.last.url.path == "/api/v1/groups/developers/members/user/bob"
-    server.reply(body=GROUP)
+    server.reply(body=GROUP_CHANGE)
     client.remove_group_from_group("frontend", "developers")
     assert server.last.url.path == "/api/v1/groups/developers/members/group/frontend"
     server.reply(body={"path": "developers", "deleted": True})

@@ -309,6 +309,7 @@ class PermissionEngine:
             for t in schema.types.values()
         }
         self._all_tuplesets: frozenset[str] = frozenset().union(*self._tuplesets.values())
+        self._virtual_leaves = _virtual_leaves(schema, frozenset(self._virtual))
 
     # --- checks ----------------------------------------------------------------------
 
@@ -667,13 +668,14 @@ class PermissionEngine:
     def _evaluate(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
         if self._granted_by_known_branch(ctx, obj, relation):
             return True
-        if self._has_nothing(ctx, obj):
+        if self._has_nothing(ctx, obj, relation):
             return False
         result, _low = self._check(ctx, obj, relation)
         return result is True  # undetermined (a cycle) never grants
 
-    def _has_nothing(self, ctx: _Context, obj: ObjectRef) -> bool:
-        """Whether ``obj`` has no (loaded) tuple and no virtual edge its relations follow.
+    def _has_nothing(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
+        """Whether ``obj`` has no (loaded) tuple and no virtual edge that ``relation``'s rules
+        read (a virtual relation itself, or one followed as a tupleset).
 
         Every rule then bottoms out in empty direct lists and empty tuplesets, and with all
         leaves false no union, intersection or exclusion grants: the answer is no, without
@@ -686,11 +688,10 @@ class PermissionEngine:
         subject = ctx.subject
         if subject.relation and subject.type == obj.type and subject.id == obj.id:
             return False
-        for tupleset in self._tuplesets.get(obj.type, ()):
-            if (obj.type, tupleset) in self._virtual:
-                edges = ctx.virtual.get((obj, tupleset))
-                if edges is None or edges:
-                    return False
+        for virtual in self._virtual_leaves.get((obj.type, relation), ()):
+            edges = ctx.virtual.get((obj, virtual))
+            if edges is None or edges:
+                return False
         return True
 
     def _granted_by_known_branch(self, ctx: _Context, obj: ObjectRef, relation: str) -> bool:
@@ -900,6 +901,38 @@ class PermissionEngine:
             if not s.relation and not s.is_wildcard
         ]
         return _any(targets, lambda t: self._check(ctx, t, rewrite.computed))
+
+
+def _virtual_leaves(
+    schema: Schema, virtual: frozenset[tuple[str, str]]
+) -> dict[tuple[str, str], frozenset[str]]:
+    """(type, relation) -> the virtual relations of the same object its rules read: as a
+    direct relation (``parent`` itself) or as a tupleset (``x from inherit_parent``),
+    through computed relations of the same object."""
+    leaves: dict[tuple[str, str], frozenset[str]] = {}
+    for typedef in schema.types.values():
+        for start in typedef.relations:
+            found: set[str] = set()
+            seen: set[str] = set()
+            todo = [start]
+            while todo:
+                name = todo.pop()
+                if name in seen:
+                    continue
+                seen.add(name)
+                if (typedef.name, name) in virtual:
+                    found.add(name)
+                rewrite = typedef.relations.get(name)
+                for part in iter_rewrites(rewrite) if rewrite is not None else ():
+                    if isinstance(part, ComputedUserset):
+                        todo.append(part.relation)
+                    elif (
+                        isinstance(part, TupleToUserset)
+                        and (typedef.name, part.tupleset) in virtual
+                    ):
+                        found.add(part.tupleset)
+            leaves[(typedef.name, start)] = frozenset(found)
+    return leaves
 
 
 def _membership_relations(
