@@ -173,7 +173,7 @@ def _model_subjects(schema: Schema) -> list[SubjectRef]:
 
 
 @settings(
-    max_examples=_examples(20),
+    max_examples=_examples(50),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -235,7 +235,7 @@ memberships_strategy = st.lists(
 
 
 @settings(
-    max_examples=_examples(20),
+    max_examples=_examples(40),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -273,9 +273,10 @@ def test_lookups_agree_with_check_on_a_random_file_tree(
                 if engine.schema.allows_subject("file", relation, subject):
                     engine.grant(conn, obj, relation, subject, expires_at=expires_at)
             for name, subject, expires_at in memberships:
-                engine.grant(
-                    conn, ObjectRef("group", name), "member", subject, expires_at=expires_at
-                )
+                if subject != SubjectRef("group", name, "member"):  # implicit, not storable
+                    engine.grant(
+                        conn, ObjectRef("group", name), "member", subject, expires_at=expires_at
+                    )
         files = [ObjectRef("file", str(i)) for i in ids]
         subjects = [SubjectRef("user", u) for u in (*USERS, "*", "nobody-has-tuples")]
         subjects += [SubjectRef("file", str(i)) for i in ids]  # parent, inherit_parent
