@@ -7,6 +7,7 @@ same exception for the same failure.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 
@@ -83,9 +84,29 @@ class NexusPayloadTooLargeError(NexusError):
     http_status = 413
 
 
+def encodable(text: str) -> str:
+    """``text`` with anything UTF-8 cannot encode (lone surrogates) escaped as ``\\udXXX``.
+
+    Error messages and paths echo user input; an answer that cannot be encoded would turn a
+    400 into a 500, so everything rendered into an error passes through here."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate: not a Unicode scalar value, never valid input."""
+    return _SURROGATE.search(text) is not None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def shown(value: object, limit: int = 80) -> str:
     """``repr(value)`` cut to ``limit`` characters, for echoing user input in messages."""
-    text = repr(value)
+    text = encodable(repr(value))
     return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(text)} chars)"
 
 

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from nexus.errors import NexusValidationError, shown
+from nexus.errors import NexusValidationError, encodable, has_surrogate, shown
 
 MAX_SEGMENT_BYTES = 255
 MAX_PATH_BYTES = 4096
@@ -22,7 +22,9 @@ ROOT = "/"
 def _reject(path: str, rule: str) -> NexusValidationError:
     # Echo at most a prefix: a 70 KB path need not come back twice in the answer.
     return NexusValidationError(
-        f"invalid path {shown(path)}: {rule}", path=path[:MAX_PATH_BYTES], code="invalid_path"
+        f"invalid path {shown(path)}: {rule}",
+        path=encodable(path[:MAX_PATH_BYTES]),
+        code="invalid_path",
     )
 
 
@@ -47,10 +49,9 @@ def normalize(path: object) -> str:
         raise _reject(path, "path must be absolute (start with '/')")
     if _has_control_character(path):
         raise _reject(path, "path contains a NUL or control character")
-    try:
-        encoded_length = len(path.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise _reject(path, "path is not valid Unicode (lone surrogate)") from None
+    if has_surrogate(path):
+        raise _reject(path, "path is not valid Unicode (lone surrogate)")
+    encoded_length = len(path.encode("utf-8"))
     if encoded_length > MAX_PATH_BYTES:
         raise _reject(path, f"path is longer than {MAX_PATH_BYTES} bytes")
     canonical = unicodedata.normalize("NFC", path)

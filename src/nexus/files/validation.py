@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, has_surrogate
 
 # Ten years: longer lifetimes are almost surely a unit mistake.
 MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
@@ -11,6 +11,11 @@ MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
 def require_text(field: str, value: object) -> str:
     if not isinstance(value, str) or not value:
         raise NexusValidationError(f"{field} must be a non-empty string", code=f"invalid_{field}")
+    if has_surrogate(value):
+        # Not a Unicode scalar value: it can be neither stored nor matched.
+        raise NexusValidationError(
+            f"{field} is not valid Unicode (lone surrogate)", code=f"invalid_{field}"
+        )
     return value
 
 

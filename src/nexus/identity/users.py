@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from nexus.db.tables import users
-from nexus.errors import NexusFileExistsError, NexusValidationError
+from nexus.errors import NexusFileExistsError, NexusValidationError, has_surrogate, shown
 from nexus.identity.names import validate_user_id
 
 
@@ -35,7 +35,12 @@ class User:
 
 
 def _validate_text(field: str, value: object, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > limit
+        or has_surrogate(value)
+    ):
         raise NexusValidationError(
             f"{field} must be a non-empty string of at most {limit} characters",
             code=f"invalid_{field}",
@@ -47,7 +52,7 @@ def _validate_email(value: object) -> str:
     email = _validate_text("email", value, 320)
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain or any(ch.isspace() for ch in email):
-        raise NexusValidationError(f"invalid email address {email!r}", code="invalid_email")
+        raise NexusValidationError(f"invalid email address {shown(email)}", code="invalid_email")
     return email
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nexus.api.models import ErrorBody, ErrorDetail
-from nexus.errors import ERROR_CLASSES, NexusError
+from nexus.errors import ERROR_CLASSES, NexusError, encodable
 
 log = logging.getLogger("nexus.server")
 
@@ -21,7 +21,16 @@ _STATUS_CODES = {cls.http_status: cls.code for cls in ERROR_CLASSES} | {405: "in
 def error_response(
     status: int, code: str, reason: str, message: str, path: str | None = None
 ) -> JSONResponse:
-    body = ErrorBody(error=ErrorDetail(code=code, reason=reason, message=message, path=path))
+    # Messages and paths echo user input, which may hold lone surrogates: escape them so
+    # rendering the error can never fail (and turn a 400 into a 500).
+    body = ErrorBody(
+        error=ErrorDetail(
+            code=encodable(code),
+            reason=encodable(reason),
+            message=encodable(message),
+            path=None if path is None else encodable(path),
+        )
+    )
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
