@@ -104,15 +104,15 @@ def test_check_batch_errors(server: Server, tmp_path: Path) -> None:
         result = server.run("alice", "check-batch", "-", stdin=stdin)
         assert result.exit_code == 2, result.output
     assert server.run("alice", "check-batch", str(tmp_path / "missing.json")).exit_code == 2
-    # Refused by the server: one error line naming the check, exit status 1.
+    # Refused by the server: one error line naming the check, exit status 2 (not "denied").
     stdin = json.dumps([ask("bob", PROJECT, "can_read"), ask("bob", PROJECT, "can_fly")])
     result = server.run("alice", "check-batch", "-", stdin=stdin)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: checks[1]: ")
     assert result.stderr.rstrip().endswith("(invalid_argument: unknown_relation)")
     stdin = json.dumps([ask("carol", f"{PROJECT}/public.md", "can_read")])
     result = server.run("bob", "check-batch", "-", stdin=stdin)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "(permission_denied)" in result.stderr
 
 

@@ -1,5 +1,5 @@
 """`nexus rebac explain` against a real `nexus serve` process: readable chains and denials,
---json, exit status 0 when allowed and 1 when denied (as `rebac check`)."""
+--json, exit status 0 when allowed, 1 when denied and 2 on errors (as `rebac check`)."""
 
 from __future__ import annotations
 
@@ -97,12 +97,12 @@ def test_json_prints_the_record_and_keeps_the_exit_status(server: Server) -> Non
 
 def test_errors_are_one_line_and_usage_errors_exit_2(server: Server) -> None:
     result = server.run("bob", "user", "bob", "file", SPECS, "--relation", "can_fly")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: unknown relation 'can_fly'")
     assert result.stderr.rstrip().endswith("(invalid_argument: unknown_relation)")
     # Asking about someone else on a file you do not own: refused, as `rebac check`.
     result = server.run("carol", "user", "bob", "file", SPECS, "--relation", "can_read")
-    assert result.exit_code == 1 and "(permission_denied)" in result.stderr
+    assert result.exit_code == 2 and "(permission_denied)" in result.stderr
     result = server.run("bob", "user", "bob", "file", SPECS)
     assert result.exit_code == 2 and "--relation" in result.stderr
 

@@ -17,7 +17,8 @@ from nexus.version import __version__
 
 
 class NexusGroup(click.Group):
-    """Turns every NexusError from a command into one `Error: ...` line and exit status 1."""
+    """Turns every NexusError from a command into one `Error: ...` line and exit status 1
+    (the yes/no commands exit 2 instead: see rebac.VerdictCommand)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

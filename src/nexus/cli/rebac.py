@@ -4,6 +4,7 @@ expand, bulk writes and deletes; explain a check."""
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable
 from typing import IO, Any, TypeVar
 
@@ -15,9 +16,35 @@ from rich.tree import Tree
 
 from nexus.cli.context import client_for, connection_options
 from nexus.cli.output import echo_json, json_option, relationship, report_error, symbol
-from nexus.errors import NexusFileNotFoundError
+from nexus.errors import NexusError, NexusFileNotFoundError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Exit statuses of the commands that answer yes or no (check, check-batch, explain), as grep
+# and test(1) use them: a script must tell "denied" from "could not ask".
+DENIED_EXIT, ERROR_EXIT = 1, 2
+EXIT_STATUS_HELP = (
+    "Exit status: 0 allowed, 1 denied, 2 error (usage, connection, authentication, refused "
+    "or invalid question)."
+)
+
+
+class VerdictCommand(click.Command):
+    """A command whose exit status is its answer, so any failure exits ERROR_EXIT (2), not
+    the 1 every other command uses (which here means "denied")."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # an answer (ctx.exit), or a usage error (already 2)
+        except NexusError as error:
+            report_error(error)
+            raise click.exceptions.Exit(ERROR_EXIT) from None
+        except Exception:
+            # A bug: show it, but never as "denied".
+            traceback.print_exc()
+            raise click.exceptions.Exit(ERROR_EXIT) from None
 
 
 @click.group()
@@ -114,7 +141,7 @@ def revoke(
         click.echo(f"Revoked: {text}")
 
 
-@rebac.command()
+@rebac.command(cls=VerdictCommand, epilog=EXIT_STATUS_HELP)
 @relationship_arguments
 @json_option
 @click.pass_context
@@ -127,7 +154,8 @@ def check(
     relation: str,
     as_json: bool,
 ) -> None:
-    """Check whether SUBJECT has the relation on OBJECT; exit status 0 if so, 1 if not."""
+    """Check whether SUBJECT has the relation on OBJECT; exit status 0 if so, 1 if not, 2 if
+    the check could not be made."""
     allowed = client_for(ctx).check_permission(
         subject_type, subject_id, object_type, object_id, relation
     )
@@ -144,7 +172,7 @@ def check(
             f"{object_type} {object_id}"
         )
     if not allowed:
-        ctx.exit(1)
+        ctx.exit(DENIED_EXIT)
 
 
 @rebac.command("list")
@@ -252,13 +280,13 @@ def _wide_console() -> Console:
     return console
 
 
-@rebac.command("check-batch")
+@rebac.command("check-batch", cls=VerdictCommand, epilog=EXIT_STATUS_HELP)
 @click.argument("source", metavar="FILE|-", type=click.File("r"))
 @json_option
 @click.pass_context
 def check_batch(ctx: click.Context, source: IO[str], as_json: bool) -> None:
     """Run many checks at once (at most 1000), read from FILE or stdin (-) as a JSON list
-    or JSON lines; exit status 0 if every check is allowed, 1 if any is denied.
+    or JSON lines; exit status 0 if every check is allowed, 1 if any is denied, 2 on error.
 
     Each entry has subject_type (user or group), subject_id, relation and object_id (a
     path); object_type ("file") may be left out. Example line:
@@ -282,7 +310,7 @@ def check_batch(ctx: click.Context, source: IO[str], as_json: bool) -> None:
             else:
                 click.echo(f"{symbol('❌')}DENIED: {target[0]} does not have {target[1]}")
     if not all(allowed for _item, allowed in answers):
-        ctx.exit(1)
+        ctx.exit(DENIED_EXIT)
 
 
 @rebac.command("list-objects")
@@ -439,7 +467,7 @@ def delete_relationships(
     click.echo(f"Deleted {result['deleted']} relationship(s); revision {result['revision']}")
 
 
-@rebac.command("explain")
+@rebac.command("explain", cls=VerdictCommand, epilog=EXIT_STATUS_HELP)
 @relationship_arguments
 @json_option
 @click.pass_context
@@ -453,7 +481,7 @@ def explain(
     as_json: bool,
 ) -> None:
     """Explain a check: the chain of grants that allows it, or what was tried and the
-    nearest missing link. Exit status 0 if allowed, 1 if not (as `rebac check`).
+    nearest missing link. Exit status 0 if allowed, 1 if not, 2 on error (as `rebac check`).
 
     Example: nexus rebac explain user bob file /workspace/x/specs.md --relation can_write
     """
@@ -475,4 +503,4 @@ def explain(
         if result["missing"]:
             click.echo(f"Missing: {result['missing']}")
     if not result["allowed"]:
-        ctx.exit(1)
+        ctx.exit(DENIED_EXIT)
