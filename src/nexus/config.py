@@ -27,6 +27,8 @@ class ServerSettings:
     database_url: str | None = None
     # Largest accepted file body, in bytes.
     max_file_bytes: int = 1024 * 1024 * 1024
+    # Largest accepted JSON (non-file-content) request body, in bytes: refused before parsing.
+    max_json_bytes: int = 8 * 1024 * 1024
     # Session lifetime when the caller gives no ttl (seconds); None means no expiry.
     default_session_ttl: int | None = None
 
@@ -59,10 +61,25 @@ class ServerSettings:
             settings = replace(settings, data_dir=Path(env["NEXUS_DATA_DIR"]))
         if env.get("NEXUS_DATABASE_URL"):
             settings = replace(settings, database_url=env["NEXUS_DATABASE_URL"])
+        if env.get("NEXUS_MAX_FILE_BYTES"):
+            limit = _byte_limit("NEXUS_MAX_FILE_BYTES", env["NEXUS_MAX_FILE_BYTES"])
+            settings = replace(settings, max_file_bytes=limit)
+        if env.get("NEXUS_MAX_JSON_BYTES"):
+            limit = _byte_limit("NEXUS_MAX_JSON_BYTES", env["NEXUS_MAX_JSON_BYTES"])
+            settings = replace(settings, max_json_bytes=limit)
         given = {key: value for key, value in overrides.items() if value is not None}
         if "data_dir" in given:
             given["data_dir"] = Path(str(given["data_dir"]))
         return replace(settings, **given)  # type: ignore[arg-type]
+
+
+def _byte_limit(name: str, text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise NexusValidationError(
+            f"{name} must be a positive whole number of bytes, not {text!r}",
+            code="invalid_config",
+        )
+    return int(text)
 
 
 def admin_socket_path(port: int, environ: Mapping[str, str] | None = None) -> Path:

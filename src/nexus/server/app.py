@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from nexus.api.models import API_PREFIX, ErrorBody, Health
 from nexus.files import NexusService
@@ -14,6 +15,7 @@ from nexus.server import (
     routes_sessions,
 )
 from nexus.server.authentication import AuthenticationMiddleware
+from nexus.server.body_limits import BodyLimitMiddleware
 from nexus.server.errors import install_error_handlers
 from nexus.version import __version__
 
@@ -41,5 +43,23 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
     for module in (routes_files, routes_permissions, routes_groups, routes_sessions, routes_admin):
         api.include_router(module.router)
     app.include_router(api)
+    settings = service.runtime.settings
+    # Added first, so it runs inside authentication: a caller without a key gets 401 either way.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_limit=settings.max_json_bytes,
+        file_limit=settings.max_file_bytes,
+        file_routes=_raw_body_routes(),
+    )
     app.add_middleware(AuthenticationMiddleware, service=service, local_admin=local_admin)
     return app
+
+
+def _raw_body_routes() -> list[tuple[str, str]]:
+    """(method, path) of the file routes whose body is raw content (marked with RAW_BODY)."""
+    return [
+        (method, API_PREFIX + route.path)
+        for route in routes_files.router.routes
+        if isinstance(route, APIRoute) and route.openapi_extra is routes_files.RAW_BODY
+        for method in route.methods or ()
+    ]
