@@ -110,11 +110,14 @@ def exists(service: Service, caller: Caller, path: PathParam) -> Exists:
     return Exists(exists=service.files.exists(caller, path))
 
 
-@router.get("/list")
+@router.get("/list", response_model=FileList)
 def list_files(
     service: Service, caller: Caller, path: PathParam, recursive: bool = False
-) -> FileList:
-    return FileList(entries=service.files.list(caller, path, recursive))
+) -> Response:
+    # Serialized by pydantic-core in one pass: FastAPI's generic path re-validates and
+    # re-encodes every entry, a third of a 10,000-entry listing's time.
+    listing = FileList(entries=service.files.list(caller, path, recursive))
+    return Response(listing.model_dump_json(), media_type="application/json")
 
 
 @router.post("/mkdir")
