@@ -187,6 +187,11 @@ class ExpandTree(BaseModel):
     )
     children: list[ExpandTree] = Field(default_factory=list)
     cycle: bool = Field(default=False, description="Already expanded above; not repeated")
+    hidden: bool = Field(
+        default=False,
+        description="An entry the caller cannot read: its grants (and what it inherits) "
+        "are not shown",
+    )
 
 
 class ExpandResult(BaseModel):

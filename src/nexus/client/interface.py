@@ -3,6 +3,10 @@
 Every method returns plain data: dicts are ``model_dump()`` of the wire models in
 :mod:`nexus.api.models` (named in each docstring), so both modes return the same shapes and
 raise the same :mod:`nexus.errors` exceptions.
+
+Checks and lookups come twice: ``check_permission`` & co. return the bare answer (a bool, a
+list), and the ``..._record`` method each is built on returns the whole wire record, with
+the relationship ``revision`` it was evaluated at. Clients implement only the records.
 """
 
 from __future__ import annotations
@@ -120,7 +124,6 @@ class NexusClient(ABC):
         """Remove a relationship; returns RevokeResult. NexusFileNotFoundError (reason
         ``relationship_not_found``) when there was none."""
 
-    @abstractmethod
     def check_permission(
         self,
         subject_type: str,
@@ -130,6 +133,21 @@ class NexusClient(ABC):
         relation: str,
     ) -> bool:
         """Whether the subject has the relation (directly, by inheritance or by group)."""
+        record = self.check_permission_record(
+            subject_type, subject_id, object_type, object_id, relation
+        )
+        return bool(record["allowed"])
+
+    @abstractmethod
+    def check_permission_record(
+        self,
+        subject_type: str,
+        subject_id: str,
+        object_type: str,
+        object_id: str,
+        relation: str,
+    ) -> Record:
+        """:meth:`check_permission` as CheckResult ``{allowed, revision}``."""
 
     @abstractmethod
     def list_permissions(
@@ -153,13 +171,16 @@ class NexusClient(ABC):
         """The same as :meth:`list_permissions` (the name pairs with write/delete)."""
         return self.list_permissions(object_type, object_id, subject_type, subject_id, relation)
 
-    @abstractmethod
     def check_permissions(self, checks: Sequence[Mapping[str, str]]) -> list[bool]:
         """Many checks at one revision, answers in order. Each check is a dict with
         subject_type, subject_id, relation, object_id (a path) and optionally object_type
         ("file"); each follows the rules of :meth:`check_permission`. At most 1000."""
+        return [bool(answer) for answer in self.check_permissions_record(checks)["results"]]
 
     @abstractmethod
+    def check_permissions_record(self, checks: Sequence[Mapping[str, str]]) -> Record:
+        """:meth:`check_permissions` as BatchCheckResult ``{results, revision}``."""
+
     def list_objects(
         self,
         relation: str,
@@ -169,17 +190,44 @@ class NexusClient(ABC):
     ) -> list[str]:
         """Sorted paths at or below ``path`` on which the subject (default: yourself) has
         ``relation``. Non-admins may ask about themselves, ``user *`` and their groups."""
+        paths: list[str] = self.list_objects_record(relation, path, subject_type, subject_id)[
+            "paths"
+        ]
+        return paths
 
     @abstractmethod
+    def list_objects_record(
+        self,
+        relation: str,
+        path: str = "/",
+        subject_type: str = "user",
+        subject_id: str | None = None,
+    ) -> Record:
+        """:meth:`list_objects` as ObjectList ``{paths, revision}``."""
+
     def list_subjects(self, path: str, relation: str, expand_groups: bool = False) -> list[Record]:
         """Who has ``relation`` on ``path``: SubjectInfo ``{subject_type, subject_id}`` each
         (``user *``: every user). Users and groups by default; users only, members of
         (nested) groups included, with ``expand_groups``."""
+        subjects: list[Record] = self.list_subjects_record(path, relation, expand_groups)[
+            "subjects"
+        ]
+        return subjects
 
     @abstractmethod
+    def list_subjects_record(self, path: str, relation: str, expand_groups: bool = False) -> Record:
+        """:meth:`list_subjects` as SubjectList ``{subjects, revision}``."""
+
     def expand_permission(self, path: str, relation: str) -> Record:
         """The userset tree of ``path#relation`` (ExpandTree: kind, object_type, object_id,
-        relation, subjects, children, cycle)."""
+        relation, subjects, children, cycle, hidden: a folder the caller cannot read, shown
+        without its grants)."""
+        tree: Record = self.expand_permission_record(path, relation)["tree"]
+        return tree
+
+    @abstractmethod
+    def expand_permission_record(self, path: str, relation: str) -> Record:
+        """:meth:`expand_permission` as ExpandResult ``{tree, revision}``."""
 
     @abstractmethod
     def write_relationships(self, relationships: Sequence[Mapping[str, str]]) -> Record:

@@ -18,7 +18,7 @@ from nexus.authz import Attempt, Explanation, Gap, ObjectRef, Relationship, Step
 from nexus.authz.explain import describe_gap, describe_step, iso, render_tried
 from nexus.files.access import Access
 from nexus.files.check_lookups import CheckLookups
-from nexus.files.namespaces import is_root
+from nexus.files.grant_visibility import GrantVisibility
 from nexus.files.permission_ops import PermissionOperations, file_relation
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime
@@ -121,7 +121,7 @@ class _Render:
         self.x = explanation
         self.revision = revision
         self.names = _Names(ops.runtime, conn, _objects(explanation))
-        self.hidden: dict[ObjectRef, bool] = {}
+        self.visibility = GrantVisibility(ops.runtime, ops.access, conn, principal)
         self.who = self.names.subject(explanation.subject)
 
     def result(self) -> ExplainResult:
@@ -207,15 +207,7 @@ class _Render:
     def hide(self, obj: ObjectRef) -> bool:
         """Whether the caller may not see who else holds grants on ``obj`` (decision 6:
         grants on an entry are for those who can read it)."""
-        if self.principal.is_admin or obj.type != OBJECT_TYPE_FILE:
-            return False
-        if obj not in self.hidden:
-            path = self.names.object(obj)
-            entry = self.ops.runtime.tree.get(self.conn, int(obj.id))
-            self.hidden[obj] = entry is None or not (
-                is_root(path) or self.ops.access.can(self.conn, self.principal, "can_read", entry)
-            )
-        return self.hidden[obj]
+        return self.visibility.hides(obj)
 
     def missing(self) -> str:
         """The nearest missing link the caller may be told about."""
@@ -249,12 +241,20 @@ class _Render:
         else:
             holders = f"{self.who} or any group {self.who} is in"
         text = f"no {relations} grant for {holders} on {self.names.object(gap.object)}"
-        directories = [self.names.object(o) for o in gap.reached]
+        # Where the walk stopped would tell whether a folder is restricted: that is not the
+        # caller's to learn for a folder it cannot read, so the list ends at the first one.
+        reached = list(gap.reached)
+        hidden_at = next((i for i, o in enumerate(reached) if self.hide(o)), None)
+        if hidden_at is not None:
+            reached = reached[: hidden_at + 1]
+        directories = [self.names.object(o) for o in reached]
+        if hidden_at is not None:
+            directories[-1] += f" and whatever {directories[-1]} inherits from"
         if directories:
             text += f" or the directories it inherits from ({', '.join(directories)})"
-        last = gap.reached[-1] if gap.reached else gap.object
+        last = reached[-1] if reached else gap.object
         entry = self.ops.runtime.tree.get(self.conn, int(last.id)) if last.id.isdigit() else None
-        if entry is not None and entry.restricted:
+        if entry is not None and entry.restricted and not self.hide(last):
             text += f"; {self.names.object(last)} is restricted, so grants above it do not count"
         return text
 

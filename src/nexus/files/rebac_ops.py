@@ -7,7 +7,7 @@ carries the relationship revision it was evaluated at (reads run in one snapshot
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -32,6 +32,7 @@ from nexus.errors import (
 )
 from nexus.files.access import Access
 from nexus.files.check_lookups import CheckLookups
+from nexus.files.grant_visibility import GrantVisibility
 from nexus.files.namespaces import SESSIONS, session_id_of
 from nexus.files.permission_ops import (
     PermissionOperations,
@@ -153,10 +154,16 @@ class RebacOperations:
         with snapshot_read(self.runtime.db) as conn:
             revision = engine.revision(conn)
             obj = file_ref(self.access.find(conn, principal, path).entry.id)
+            visibility = GrantVisibility(self.runtime, self.access, conn, principal)
+            node: _ExpandNode = engine.expand(conn, obj, relation)
+            visibility.preload(_file_refs(node))
+            granted = _granted_subjects(node, visibility.hides)
             if expand_groups:
                 subjects = set(engine.list_subjects(conn, obj, relation, "user"))
+                if any(visibility.hides(ref) for ref in _file_refs(node)):
+                    subjects = self._reached_by(conn, subjects, granted)
             else:
-                subjects = _granted_subjects(engine.expand(conn, obj, relation))
+                subjects = granted
             inactive = self._inactive_users(conn)
             shown = sorted(
                 subject_label(s) for s in subjects if not (s.type == "user" and s.id in inactive)
@@ -168,7 +175,8 @@ class RebacOperations:
 
     def expand(self, principal: Principal, path: str, relation: str) -> ExpandResult:
         """The userset tree of ``path#relation`` with paths and group names; for anyone who
-        can read the entry. It names the folders the entry inherits from and their grants."""
+        can read the entry. It names the folders the entry inherits from and their grants;
+        a folder the caller cannot read is a leaf marked ``hidden`` (grant_visibility.py)."""
         relation = file_relation(relation)
         path = normalize(path)
         engine = self.runtime.engine
@@ -176,9 +184,11 @@ class RebacOperations:
             revision = engine.revision(conn)
             obj = file_ref(self.access.find(conn, principal, path).entry.id)
             node: _ExpandNode = engine.expand(conn, obj, relation)
+            visibility = GrantVisibility(self.runtime, self.access, conn, principal)
+            visibility.preload(_file_refs(node))
             ids = {int(ref.id) for ref in _file_refs(node) if ref.id.isdigit()}
             paths = self.runtime.tree.paths_of_many(conn, ids)
-        return ExpandResult(tree=_tree_model(node, paths), revision=revision)
+        return ExpandResult(tree=_tree_model(node, paths, visibility.hides), revision=revision)
 
     # --- relationship writes -------------------------------------------------------------
 
@@ -329,6 +339,19 @@ class RebacOperations:
             if _is_at_or_below(entry_path, path)
         }
 
+    def _reached_by(
+        self, conn: Connection, users: set[SubjectRef], granted: set[SubjectRef]
+    ) -> set[SubjectRef]:
+        """Those of ``users`` that the grants the caller may see account for: the users
+        granted, the members of the groups granted, or all when everyone is granted. (The
+        file schema is unions only, so these grants alone give each of them access.)"""
+        if SubjectRef("user", WILDCARD) in granted:
+            return users
+        reached = {s for s in granted if s.type == "user"}
+        for group in (s for s in granted if s.type == "group"):
+            reached |= self.runtime.engine.list_subjects(conn, group.object, "member", "user")
+        return users & reached
+
     def _inactive_users(self, conn: Connection) -> set[str]:
         """Users not to list: disabled accounts (`check` denies them whatever their grants
         say) and the built-in ``system`` identity, which owns the namespace roots and so
@@ -413,14 +436,15 @@ def _is_at_or_below(entry_path: str, path: str) -> bool:
     return path == "/" or entry_path == path or entry_path.startswith(path + "/")
 
 
-def _granted_subjects(node: _ExpandNode) -> set[SubjectRef]:
+def _granted_subjects(node: _ExpandNode, hides: Callable[[ObjectRef], bool]) -> set[SubjectRef]:
     """Users, ``user:*`` and groups stored on the file side of the tree (the entry and the
-    folders it inherits from), without descending into the groups' members."""
+    folders it inherits from, but none the caller may not see the grants of), without
+    descending into the groups' members."""
     found: set[SubjectRef] = set()
     stack = [node]
     while stack:
         current = stack.pop()
-        if current.object.type != OBJECT_TYPE_FILE:
+        if current.object.type != OBJECT_TYPE_FILE or hides(current.object):
             continue
         if current.kind == "direct":
             for subject in current.subjects:
@@ -449,7 +473,18 @@ def _shown_id(ref: ObjectRef, paths: Mapping[int, str]) -> str:
     return paths.get(int(ref.id), "(deleted)") if ref.id.isdigit() else "(unknown)"
 
 
-def _tree_model(node: _ExpandNode, paths: Mapping[int, str]) -> ExpandTree:
+def _tree_model(
+    node: _ExpandNode, paths: Mapping[int, str], hides: Callable[[ObjectRef], bool]
+) -> ExpandTree:
+    if hides(node.object):
+        # Its path is all the caller learns (it is in the path asked about anyway).
+        return ExpandTree(
+            kind=node.kind,
+            object_type=node.object.type,
+            object_id=_shown_id(node.object, paths),
+            relation=node.relation,
+            hidden=True,
+        )
     subjects = [
         SubjectInfo(subject_type=s.type, subject_id=_shown_id(s.object, paths))
         for s in node.subjects
@@ -461,7 +496,7 @@ def _tree_model(node: _ExpandNode, paths: Mapping[int, str]) -> ExpandTree:
             "object_id": _shown_id(node.object, paths),
             "relation": node.relation,
             "subjects": subjects,
-            "children": [_tree_model(child, paths) for child in node.children],
+            "children": [_tree_model(child, paths, hides) for child in node.children],
             "cycle": node.cycle,
         }
     )
