@@ -26,17 +26,17 @@ def mock(method: object) -> Mock:
 
 
 def test_check_allowed_exits_0(run: Run, fake: NexusClient) -> None:
-    mock(fake.check_permission).return_value = True
+    mock(fake.check_permission_record).return_value = {"allowed": True, "revision": 7}
     result = run(["rebac", "check", *TARGET])
     assert result.exit_code == 0
     assert result.stdout == "✅ ALLOWED: user bob has can_write on file /workspace/shared\n"
-    mock(fake.check_permission).assert_called_once_with(
+    mock(fake.check_permission_record).assert_called_once_with(
         "user", "bob", "file", "/workspace/shared", "can_write"
     )
 
 
 def test_check_denied_exits_1(run: Run, fake: NexusClient) -> None:
-    mock(fake.check_permission).return_value = False
+    mock(fake.check_permission_record).return_value = {"allowed": False, "revision": 7}
     result = run(["rebac", "check", *TARGET])
     assert result.exit_code == 1
     assert result.stdout == (
@@ -45,9 +45,9 @@ def test_check_denied_exits_1(run: Run, fake: NexusClient) -> None:
 
 
 def test_check_json_keeps_the_exit_status(run: Run, fake: NexusClient) -> None:
-    mock(fake.check_permission).return_value = False
+    mock(fake.check_permission_record).return_value = {"allowed": False, "revision": 7}
     result = run(["rebac", "check", *TARGET, "--json"])
-    assert json.loads(result.stdout) == {"allowed": False}
+    assert json.loads(result.stdout) == {"allowed": False, "revision": 7}
     assert result.exit_code == 1
 
 

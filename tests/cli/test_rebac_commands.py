@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
+from nexus.api.models import API_PREFIX
 from nexus.cli.main import cli
 from nexus.client.http import HttpClient
 from nexus.client.interface import NexusClient
@@ -94,8 +96,10 @@ def test_check_batch_from_a_file_and_from_stdin(server: Server, tmp_path: Path) 
     )
     result = server.run("alice", "check-batch", "-", "--json", stdin=lines)
     assert result.exit_code == 1
-    assert [item["allowed"] for item in json.loads(result.stdout)] == [True, True, False]
-    assert json.loads(result.stdout)[0] == {**checks[0], "allowed": True}
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"results", "revision"}
+    assert [item["allowed"] for item in answer["results"]] == [True, True, False]
+    assert answer["results"][0] == {**checks[0], "allowed": True}
 
 
 def test_check_batch_errors(server: Server, tmp_path: Path) -> None:
@@ -142,7 +146,7 @@ def test_list_objects_of_others_and_bad_subjects(server: Server) -> None:
         "--json",
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == [f"{PROJECT}/src", f"{PROJECT}/src/main.py"]
+    assert json.loads(result.stdout)["paths"] == [f"{PROJECT}/src", f"{PROJECT}/src/main.py"]
     result = server.run("carol", "list-objects", "can_write", "--subject", "group:devs")
     assert result.stdout.splitlines() == [f"{PROJECT}/src", f"{PROJECT}/src/main.py"]
     result = server.run("bob", "list-objects", "can_read", "--subject", "user:carol")
@@ -168,7 +172,7 @@ def test_list_subjects(server: Server) -> None:
     )
     assert result.stdout.splitlines() == ["user:alice", "user:carol"]
     result = server.run("carol", "list-subjects", "can_read", f"{PROJECT}/public.md", "--json")
-    assert {"subject_type": "user", "subject_id": "*"} in json.loads(result.stdout)
+    assert {"subject_type": "user", "subject_id": "*"} in json.loads(result.stdout)["subjects"]
     result = server.run("carol", "list-subjects", "can_read", f"{PROJECT}/secret/plan.md")
     assert result.exit_code == 1
     assert "(permission_denied)" in result.stderr
@@ -187,12 +191,49 @@ def test_expand_prints_a_tree_with_paths_and_group_names(server: Server) -> None
     lines = [line.lstrip("│├└─ ") for line in reads.splitlines()]
     assert lines.count(f"file:{PROJECT}/src#can_write (union)") == 1
     assert f"file:{PROJECT}/src#can_write (union) (shown above)" in lines
-    tree = json.loads(server.run("bob", "expand", "can_write", PROJECT, "--json").stdout)
+    tree = json.loads(server.run("bob", "expand", "can_write", PROJECT, "--json").stdout)["tree"]
     assert (tree["object_type"], tree["object_id"], tree["relation"]) == (
         "file",
         PROJECT,
         "can_write",
     )
+
+
+def test_json_prints_the_whole_http_answer_with_its_revision(server: Server) -> None:
+    """Each --json output is exactly the HTTP API's answer (check-batch adds each check to its
+    answer), read here at the same revision."""
+    src = f"{PROJECT}/src"
+    http = httpx.Client(
+        base_url=server.process.url + API_PREFIX,
+        headers={"Authorization": f"Bearer {server.keys['admin']}"},
+    )
+    with http:
+        asked = ask("carol", src, "can_write")
+        check = http.post("/permissions/check", json={**asked, "object_type": "file"}).json()
+        batch = http.post("/permissions/check-batch", json={"checks": [asked]}).json()
+        objects = http.get(
+            "/permissions/objects",
+            params={"relation": "can_write", "path": PROJECT, "subject_id": "carol"},
+        ).json()
+        subjects = http.get("/permissions/subjects", params={"path": src, "relation": "can_write"})
+        expanded = http.get("/permissions/expand", params={"path": src, "relation": "can_write"})
+    assert isinstance(check["revision"], int) and check["allowed"] is True
+
+    def cli_json(*args: str) -> object:
+        result = server.run("admin", *args, "--json", stdin=json.dumps([asked]))
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert cli_json("check", "user", "carol", "file", src, "--relation", "can_write") == check
+    assert cli_json("check-batch", "-") == {
+        "results": [{**asked, "allowed": True}],
+        "revision": batch["revision"],
+    }
+    assert batch["results"] == [True]
+    listed = ["list-objects", "can_write", "--under", PROJECT, "--subject", "user:carol"]
+    assert cli_json(*listed) == objects
+    assert cli_json("list-subjects", "can_write", src) == subjects.json()
+    assert cli_json("expand", "can_write", src) == expanded.json()
 
 
 # --- write and delete -------------------------------------------------------------------------

@@ -156,11 +156,12 @@ def check(
 ) -> None:
     """Check whether SUBJECT has the relation on OBJECT; exit status 0 if so, 1 if not, 2 if
     the check could not be made."""
-    allowed = client_for(ctx).check_permission(
+    record = client_for(ctx).check_permission_record(
         subject_type, subject_id, object_type, object_id, relation
     )
+    allowed = bool(record["allowed"])
     if as_json:
-        echo_json({"allowed": allowed})
+        echo_json(record)
     elif allowed:
         click.echo(
             f"{symbol('✅')}ALLOWED: {subject_type} {subject_id} has {relation} on "
@@ -293,11 +294,15 @@ def check_batch(ctx: click.Context, source: IO[str], as_json: bool) -> None:
 
     \b
     {"subject_type": "user", "subject_id": "bob", "relation": "can_read", "object_id": "/x"}
+
+    --json prints {"results": [...], "revision": N}: each check with its "allowed", in order.
     """
     checks = read_requests(source, "checks")
-    answers = list(zip(checks, client_for(ctx).check_permissions(checks), strict=True))
+    record = client_for(ctx).check_permissions_record(checks)
+    answers = list(zip(checks, record["results"], strict=True))
     if as_json:
-        echo_json([{**item, "allowed": allowed} for item, allowed in answers])
+        results = [{**item, "allowed": allowed} for item, allowed in answers]
+        echo_json({**record, "results": results})
     else:
         for item, allowed in answers:
             target = (
@@ -332,9 +337,10 @@ def list_objects(
     Example: nexus rebac list-objects can_read --under /workspace --subject user:bob
     """
     subject_type, subject_id = parse_subject(subject) if subject else ("user", None)
-    found = client_for(ctx).list_objects(relation, path, subject_type, subject_id)
+    record = client_for(ctx).list_objects_record(relation, path, subject_type, subject_id)
+    found: list[str] = record["paths"]
     if as_json:
-        echo_json(found)
+        echo_json(record)
     elif not found:
         click.echo("No paths match.", err=True)
     else:
@@ -357,9 +363,10 @@ def list_subjects(
 
     user:* means every user. Admins hold every relation and are not listed.
     """
-    found = client_for(ctx).list_subjects(path, relation, expand_groups)
+    record = client_for(ctx).list_subjects_record(path, relation, expand_groups)
+    found: list[dict[str, Any]] = record["subjects"]
     if as_json:
-        echo_json(found)
+        echo_json(record)
     elif not found:
         click.echo("No subjects match.", err=True)
     else:
@@ -402,12 +409,13 @@ def expand(ctx: click.Context, relation: str, path: str, as_json: bool) -> None:
     """Show the userset tree of RELATION on PATH: every way the relation can be held.
 
     A subtree that was printed already is shown once and then named "(shown above)";
-    --json prints the whole tree.
+    --json prints the whole tree and the revision: {"tree": {...}, "revision": N}.
     """
-    node = client_for(ctx).expand_permission(path, relation)
+    record = client_for(ctx).expand_permission_record(path, relation)
     if as_json:
-        echo_json(node)
+        echo_json(record)
         return
+    node: dict[str, Any] = record["tree"]
     tree = Tree(escape(_expand_label(node)))
     _fill_expand(tree, node, {_expand_key(node)})
     _wide_console().print(tree)

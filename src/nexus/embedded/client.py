@@ -143,11 +143,11 @@ class EmbeddedClient(NexusClient):
         request = check.permission(subject_type, subject_id, object_type, object_id, relation)
         return _dump(self._svc.permissions.revoke(self._principal, **request))
 
-    def check_permission(
+    def check_permission_record(
         self, subject_type: str, subject_id: str, object_type: str, object_id: str, relation: str
-    ) -> bool:
+    ) -> Record:
         request = check.permission(subject_type, subject_id, object_type, object_id, relation)
-        return self._svc.permissions.check(self._principal, **request).allowed
+        return _dump(self._svc.permissions.check(self._principal, **request))
 
     def list_permissions(
         self,
@@ -167,39 +167,43 @@ class EmbeddedClient(NexusClient):
         )
         return _dump_all(found)
 
-    def check_permissions(self, checks: Sequence[Mapping[str, str]]) -> list[bool]:
+    def check_permissions_record(self, checks: Sequence[Mapping[str, str]]) -> Record:
         requests = check.permission_requests(checks, "checks")
-        return self._svc.rebac.check_batch(self._principal, requests).results
+        return _dump(self._svc.rebac.check_batch(self._principal, requests))
 
-    def list_objects(
+    def list_objects_record(
         self,
         relation: str,
         path: str = "/",
         subject_type: str = "user",
         subject_id: str | None = None,
-    ) -> list[str]:
-        return self._svc.rebac.list_objects(
-            self._principal,
-            check.text(relation, "relation"),
-            check.path(path),
-            check.text(subject_type, "subject_type"),
-            check.optional_text(subject_id, "subject_id"),
-        ).paths
-
-    def list_subjects(self, path: str, relation: str, expand_groups: bool = False) -> list[Record]:
-        listing = self._svc.rebac.list_subjects(
-            self._principal,
-            check.path(path),
-            check.text(relation, "relation"),
-            check.boolean(expand_groups, "expand_groups"),
+    ) -> Record:
+        return _dump(
+            self._svc.rebac.list_objects(
+                self._principal,
+                check.text(relation, "relation"),
+                check.path(path),
+                check.text(subject_type, "subject_type"),
+                check.optional_text(subject_id, "subject_id"),
+            )
         )
-        return _dump_all(listing.subjects)
 
-    def expand_permission(self, path: str, relation: str) -> Record:
-        result = self._svc.rebac.expand(
-            self._principal, check.path(path), check.text(relation, "relation")
+    def list_subjects_record(self, path: str, relation: str, expand_groups: bool = False) -> Record:
+        return _dump(
+            self._svc.rebac.list_subjects(
+                self._principal,
+                check.path(path),
+                check.text(relation, "relation"),
+                check.boolean(expand_groups, "expand_groups"),
+            )
         )
-        return _dump(result.tree)
+
+    def expand_permission_record(self, path: str, relation: str) -> Record:
+        return _dump(
+            self._svc.rebac.expand(
+                self._principal, check.path(path), check.text(relation, "relation")
+            )
+        )
 
     def write_relationships(self, relationships: Sequence[Mapping[str, str]]) -> Record:
         requests = check.permission_requests(relationships, "relationships")
