@@ -4,9 +4,11 @@ of an entry removing themselves. Each test runs embedded and over HTTP."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nexus.client.interface import NexusClient
+from nexus.errors import NexusError
 from tests.api.helpers import clients, grant
 from tests.support.deployments import Deployment
 
@@ -107,3 +109,80 @@ def test_explain_does_not_say_whether_a_hidden_folder_is_restricted(team: Deploy
     # Alice reads the folder: she is told.
     told = alice.explain_permission("user", "bob", "file", FILE, "can_write")
     assert "restricted" in told["missing"]
+
+
+# --- account enumeration: the same answer whether or not the subject exists --------------
+
+
+def outcome(call: Callable[[], object]) -> tuple[str, str] | object:
+    """The error (class name, reason) a call raises, or what it returns."""
+    try:
+        return call()
+    except NexusError as error:
+        return type(error).__name__, error.detail_code
+
+
+def about(subject_type: str, subject_id: str) -> dict[str, str]:
+    return {
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "relation": "can_read",
+        "object_type": "file",
+        "object_id": FILE,
+    }
+
+
+def enumeration_calls(
+    bob: NexusClient, subject_type: str, subject_id: str
+) -> dict[str, Callable[[], object]]:
+    ask = about(subject_type, subject_id)
+    return {
+        "check": lambda: bob.check_permission(subject_type, subject_id, "file", FILE, "can_read"),
+        "explain": lambda: bob.explain_permission(
+            subject_type, subject_id, "file", FILE, "can_read"
+        ),
+        "check_batch": lambda: bob.check_permissions([ask]),
+        "list_objects": lambda: bob.list_objects(
+            "can_read", "/workspace", subject_type, subject_id
+        ),
+        "read_by_subject": lambda: bob.list_permissions(
+            subject_type=subject_type, subject_id=subject_id
+        ),
+        "read_on_object": lambda: bob.list_permissions(
+            object_id=FILE, subject_type=subject_type, subject_id=subject_id
+        ),
+        "grant": lambda: bob.grant_permission(subject_type, subject_id, "file", FILE, "can_read"),
+        "revoke": lambda: bob.revoke_permission(subject_type, subject_id, "file", FILE, "can_read"),
+        "delete": lambda: bob.delete_relationships(
+            object_id=FILE, subject_type=subject_type, subject_id=subject_id
+        ),
+        "delete_across": lambda: bob.delete_relationships(
+            subject_type=subject_type, subject_id=subject_id
+        ),
+    }
+
+
+def test_non_admins_cannot_tell_whether_a_subject_exists(team: Deployment) -> None:
+    _alice, bob, _carol, admin = private_plans(team)
+    # dave exists but holds nothing on FILE, as nosuch would not; group leads exists and
+    # bob is not in it. Both orders: the unknown one asked first, then the existing one.
+    admin.create_user("dave", "Dave", "dave@example.com")
+    pairs = [(("user", "nosuch"), ("user", "dave")), (("group", "nosuch"), ("group", "leads"))]
+    for missing, existing in pairs:
+        for first, second in ((missing, existing), (existing, missing)):
+            answers = [enumeration_calls(bob, *first), enumeration_calls(bob, *second)]
+            for name in answers[0]:
+                one, two = outcome(answers[0][name]), outcome(answers[1][name])
+                assert one == two, (name, first, one, second, two)
+                assert one != ("NexusValidationError", "unknown_user"), name
+                assert one != ("NexusValidationError", "unknown_group"), name
+
+
+def test_admins_and_owners_are_told_of_an_unknown_subject(team: Deployment) -> None:
+    alice, _bob, _carol, admin = private_plans(team)
+    for caller in (admin, alice):
+        calls = enumeration_calls(caller, "user", "nosuch")
+        for name in ("check", "explain", "check_batch", "grant", "revoke", "delete"):
+            assert outcome(calls[name]) == ("NexusValidationError", "unknown_user"), name
+    admin_calls = enumeration_calls(admin, "group", "nosuch")
+    assert outcome(admin_calls["list_objects"]) == ("NexusValidationError", "unknown_group")

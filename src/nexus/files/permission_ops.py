@@ -19,7 +19,7 @@ from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref
 from nexus.files.schema import GRANTABLE_RELATIONS, OBJECT_TYPE_FILE
 from nexus.files.snapshot import snapshot_read
-from nexus.files.subjects import subject_label, subject_ref
+from nexus.files.subjects import parse_subject, require_existing, subject_label
 from nexus.files.timestamps import iso
 from nexus.files.validation import require_text
 from nexus.metadata import DIRECTORY, Entry
@@ -113,7 +113,7 @@ class PermissionOperations:
         file_object_type(object_type)
         relation = file_relation(relation)
         path = normalize(object_id)
-        subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+        subject = parse_subject(subject_type, subject_id)
         if subject.id == "*" and relation != "can_read":
             raise NexusValidationError(
                 "only can_read may be granted to every user ('*')", code="subject_not_allowed"
@@ -129,6 +129,7 @@ class PermissionOperations:
         else:
             raise self.access.hidden(conn, principal, resolved)
         self.require_owner(conn, principal, entry, path)
+        require_existing(self.runtime, conn, subject)  # only now: owners may learn it
         tuple_ = Relationship(file_ref(entry.id), relation, subject, now, principal.user_id)
         created = self.runtime.engine.write(conn, tuple_)
         return created, self._record(tuple_, path)
@@ -146,9 +147,10 @@ class PermissionOperations:
         relation = file_relation(relation)
         path = normalize(object_id)
         with self.runtime.db.write() as conn:
-            subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+            subject = parse_subject(subject_type, subject_id)
             entry = self.access.find(conn, principal, path).entry
             self.require_owner(conn, principal, entry, path)
+            require_existing(self.runtime, conn, subject)
             removed = self.runtime.engine.delete(conn, _exact(entry, relation, subject))
             if removed == 0:
                 raise NexusFileNotFoundError(
@@ -198,7 +200,11 @@ class PermissionOperations:
         relation = file_relation(relation)
         path = normalize(object_id)
         asks_about_self = subject_type == "user" and subject_id == principal.user_id
-        subject = lookups.subject(subject_type, subject_id)
+        # Authorize before looking the subject up: whether an account exists is for
+        # admins and the object's owners only (not an unknown_user against a 403).
+        parse_subject(subject_type, subject_id)
+        if principal.is_admin:
+            lookups.subject(subject_type, subject_id)
         if not lookups.visible(path):
             if asks_about_self or principal.is_admin:
                 return False
@@ -206,6 +212,7 @@ class PermissionOperations:
         entry = lookups.resolve(path).entry
         if not asks_about_self and not lookups.owns(path):
             raise _not_owner(path)
+        subject = lookups.subject(subject_type, subject_id)
         if subject.type == "user" and subject.id != "*":
             user = lookups.user(subject.id)
             if user is not None and user.is_admin:
@@ -240,7 +247,11 @@ class PermissionOperations:
             elif object_type is not None:
                 file_object_type(object_type)
             if subject_type is not None or subject_id is not None:
-                subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+                # Non-admins filtering by a subject learn nothing of whether it exists (an
+                # unknown one simply holds no grants); admins are told of a typo.
+                subject = parse_subject(subject_type, subject_id)
+                if principal.is_admin:
+                    require_existing(self.runtime, conn, subject)
                 query = RelationshipFilter(
                     object_type=query.object_type,
                     object_id=query.object_id,

@@ -43,7 +43,7 @@ from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref, user_ref
 from nexus.files.schema import GRANTABLE_RELATIONS, OBJECT_TYPE_FILE
 from nexus.files.snapshot import snapshot_read
-from nexus.files.subjects import WILDCARD, subject_label, subject_ref
+from nexus.files.subjects import WILDCARD, parse_subject, require_existing, subject_label
 from nexus.identity import SYSTEM_USER
 from nexus.paths import normalize
 
@@ -241,7 +241,7 @@ class RebacOperations:
         with self.runtime.db.write() as conn:
             subject = None
             if subject_type is not None:
-                subject = subject_ref(self.runtime, conn, subject_type, subject_id)
+                subject = parse_subject(subject_type, subject_id)
             entry_id = None
             if object_id is not None:
                 path = normalize(object_id)
@@ -259,6 +259,9 @@ class RebacOperations:
                     "name an object or a subject: deleting a relation on every object is refused",
                     code="filter_too_broad",
                 )
+            if subject is not None:
+                # Only now, once authorized: the existence of an account is not for all.
+                require_existing(self.runtime, conn, subject)
             deleted = 0
             for name in relations:
                 deleted += self.runtime.engine.delete(
@@ -293,8 +296,12 @@ class RebacOperations:
                     code="invalid_subject",
                 )
             return user_ref(principal.user_id), True
-        subject = subject_ref(self.runtime, conn, subject_type, subject_id)
-        if principal.is_admin or subject.id == WILDCARD:
+        # Authorized before the lookup: non-admins learn nothing of which accounts exist.
+        subject = parse_subject(subject_type, subject_id)
+        if principal.is_admin:
+            require_existing(self.runtime, conn, subject)
+            return subject, False
+        if subject.id == WILDCARD and subject.type == "user":
             return subject, False
         if subject.type == "group" and self.runtime.engine.check(
             conn, user_ref(principal.user_id), "member", subject.object
