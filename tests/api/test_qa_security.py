@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from nexus.client.interface import NexusClient
-from nexus.errors import NexusError
-from tests.api.helpers import clients, grant
+from nexus.errors import NexusError, NexusValidationError
+from tests.api.helpers import clients, grant, raises, revoke
 from tests.support.deployments import Deployment
 
 PRIVATE = "/workspace/alice-private"
@@ -186,3 +186,49 @@ def test_admins_and_owners_are_told_of_an_unknown_subject(team: Deployment) -> N
             assert outcome(calls[name]) == ("NexusValidationError", "unknown_user"), name
     admin_calls = enumeration_calls(admin, "group", "nosuch")
     assert outcome(admin_calls["list_objects"]) == ("NexusValidationError", "unknown_group")
+
+
+# --- the last owner of an entry cannot remove themselves --------------------------------
+
+DOCS = "/workspace/eng-docs"
+
+
+def owners(client: NexusClient, path: str) -> list[str]:
+    found = client.list_permissions(object_id=path, relation="owner")
+    return sorted(f"{r['subject_type']}:{r['subject_id']}" for r in found)
+
+
+def test_the_last_owner_grant_cannot_be_removed(team: Deployment) -> None:
+    alice, _bob, carol, admin = clients(team, "alice", "bob", "carol", "admin")
+    alice.mkdir(DOCS)
+    grant(alice, "carol", DOCS, "can_read")
+    for caller in (alice, admin):  # admins too: they can grant another owner first
+        with raises(NexusValidationError, "last_owner", path=DOCS):
+            revoke(caller, "alice", DOCS, "owner")
+        with raises(NexusValidationError, "last_owner", path=DOCS):
+            caller.delete_relationships(object_id=DOCS)
+        with raises(NexusValidationError, "last_owner", path=DOCS):
+            caller.delete_relationships(object_id=DOCS, relation="owner")
+    with raises(NexusValidationError, "last_owner", path=DOCS):
+        admin.delete_relationships(subject_type="user", subject_id="alice")
+    # Refused means nothing was deleted (carol's read went with the same filter).
+    assert owners(alice, DOCS) == ["user:alice"]
+    assert carol.check_permission("user", "carol", "file", DOCS, "can_read")
+    # Other grants go; with a second owner, either may step down.
+    assert alice.delete_relationships(object_id=DOCS, relation="can_read")["deleted"] == 1
+    grant(alice, "carol", DOCS, "owner")
+    revoke(alice, "alice", DOCS, "owner")
+    assert owners(carol, DOCS) == ["user:carol"]
+    with raises(NexusValidationError, "last_owner", path=DOCS):
+        revoke(carol, "carol", DOCS, "owner")
+
+
+def test_a_group_grant_counts_as_an_owner(team: Deployment) -> None:
+    alice, _bob, _carol, admin = clients(team, "alice", "bob", "carol", "admin")
+    alice.mkdir(DOCS)
+    alice.create_group("writers")
+    grant(alice, "writers", DOCS, "owner", subject_type="group")
+    revoke(alice, "alice", DOCS, "owner")
+    assert owners(admin, DOCS) == ["group:writers"]
+    with raises(NexusValidationError, "last_owner", path=DOCS):
+        revoke(admin, "writers", DOCS, "owner", subject_type="group")

@@ -219,14 +219,20 @@ def test_delete_relationships_by_filter(team: Deployment) -> None:
         == 1
     )
     assert not any(s == "carol" for _, s, _ in grants_on(alice, public))
-    # Object only: every grant on it, the owner's too; nothing else anywhere.
-    assert grants_on(alice, public) == {
+    # Object only: every grant on it, the owner's too, which is refused while it is the last
+    # owner grant (last_owner): nothing is deleted then.
+    everything = {
         ("user", "alice", "owner"),
         ("user", "bob", "can_write"),
         ("user", "*", "can_read"),
     }
-    assert alice.delete_relationships(object_id=public)["deleted"] == 3
-    assert grants_on(admin, public) == set()
+    assert grants_on(alice, public) == everything
+    with raises(NexusValidationError, "last_owner", path=public):
+        alice.delete_relationships(object_id=public)
+    assert grants_on(alice, public) == everything
+    for relation in ("can_write", "can_read"):
+        assert alice.delete_relationships(object_id=public, relation=relation)["deleted"] == 1
+    assert grants_on(admin, public) == {("user", "alice", "owner")}
     assert check(alice, "carol", PROJECT, "can_read") is True
     # Matching nothing deletes nothing and leaves the revision alone.
     before = alice.delete_relationships(object_id=PROJECT, relation="can_execute")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import Connection
 
 from nexus.api.models import CheckResult, GrantResult, PermissionRecord, RevokeResult
@@ -151,7 +153,7 @@ class PermissionOperations:
             entry = self.access.find(conn, principal, path).entry
             self.require_owner(conn, principal, entry, path)
             require_existing(self.runtime, conn, subject)
-            removed = self.runtime.engine.delete(conn, _exact(entry, relation, subject))
+            removed = self.delete_keeping_owners(conn, _exact(entry, relation, subject))
             if removed == 0:
                 raise NexusFileNotFoundError(
                     f"no such grant: {subject_type} {subject_id} has no direct {relation} "
@@ -283,6 +285,33 @@ class PermissionOperations:
                     shown_id = paths[shown_id]
                 records.append(self._record(tuple_, shown_id))
         return records
+
+    def delete_keeping_owners(self, conn: Connection, query: RelationshipFilter) -> int:
+        """Delete the file grants ``query`` matches, refusing (400 ``last_owner``, nothing
+        deleted) to take the last live direct owner grant from any entry: only an admin
+        could manage it afterwards. Grant another owner first, then remove this one."""
+        engine = self.runtime.engine
+        touched: set[str] = set()
+        if query.relation in (None, "owner"):
+            touched = {t.object.id for t in engine.read(conn, replace(query, relation="owner"))}
+        deleted = engine.delete(conn, query)
+        now = self.runtime.now()
+        for object_id in sorted(touched):
+            left = engine.read(
+                conn,
+                RelationshipFilter(
+                    object_type=OBJECT_TYPE_FILE, object_id=object_id, relation="owner"
+                ),
+            )
+            if not any(not t.is_expired(now) for t in left):
+                path = self.runtime.tree.path_of(conn, int(object_id))
+                raise NexusValidationError(
+                    f"refusing to remove the last owner of {path}: grant another owner "
+                    "first (an entry without owners can be managed only by admins)",
+                    path=path,
+                    code="last_owner",
+                )
+        return deleted
 
     def require_owner(
         self, conn: Connection, principal: Principal, entry: Entry, path: str

@@ -264,7 +264,7 @@ class RebacOperations:
                 require_existing(self.runtime, conn, subject)
             deleted = 0
             for name in relations:
-                deleted += self.runtime.engine.delete(
+                deleted += self.permissions.delete_keeping_owners(
                     conn,
                     RelationshipFilter(
                         object_type=OBJECT_TYPE_FILE,
