@@ -17,6 +17,7 @@ from nexus.cli.main import cli
 from nexus.client.http import HttpClient
 from nexus.client.interface import NexusClient
 from tests.support.server_process import ServerProcess
+from tests.support.team_server import start_team_server
 
 PROJECT = "/workspace/cli-project"
 
@@ -38,13 +39,8 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """admin, alice, bob, carol; alice's project: bob reads it, group devs (carol) writes
     src/, everyone reads public.md, secret/ is restricted."""
-    process = ServerProcess(tmp_path_factory.mktemp("cli-rebac") / "data").start()
+    process, keys = start_team_server(tmp_path_factory.mktemp("cli-rebac") / "data")
     try:
-        with HttpClient("http://nexus-admin", None, uds=process.admin_socket) as system:
-            keys = {}
-            for user in ("admin", "alice", "bob", "carol"):
-                system.create_user(user, user.title(), f"{user}@example.com")
-                keys[user] = system.create_api_key(user)["key"]
         with HttpClient(process.url, keys["alice"]) as alice:
             alice.write(f"{PROJECT}/src/main.py", b"main")
             alice.write(f"{PROJECT}/public.md", b"public")

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from nexus.cli.main import cli
 from nexus.client.http import HttpClient
 from tests.support.server_process import NEXUS, ServerProcess, free_port
+from tests.support.team_server import start_team_server
 
 DOC = "/workspace/exit-codes/doc.md"
 
@@ -35,13 +36,8 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """alice owns DOC and lets bob read it; carol has nothing."""
-    process = ServerProcess(tmp_path_factory.mktemp("cli-exit") / "data").start()
+    process, keys = start_team_server(tmp_path_factory.mktemp("cli-exit") / "data")
     try:
-        with HttpClient("http://nexus-admin", None, uds=process.admin_socket) as system:
-            keys = {}
-            for user in ("admin", "alice", "bob", "carol"):
-                system.create_user(user, user.title(), f"{user}@example.com")
-                keys[user] = system.create_api_key(user)["key"]
         with HttpClient(process.url, keys["alice"]) as alice:
             alice.write(DOC, b"doc")
             alice.grant_permission("user", "bob", "file", DOC, "can_read")

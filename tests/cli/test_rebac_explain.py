@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from nexus.cli.main import cli
 from nexus.client.http import HttpClient
 from tests.support.server_process import NEXUS, ServerProcess
+from tests.support.team_server import start_team_server
 
 PROJECT = "/workspace/team-project"
 INTERNAL = f"{PROJECT}/internal"
@@ -34,13 +35,8 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """alice's project; bob is in developers, which may write internal/; carol reads specs."""
-    process = ServerProcess(tmp_path_factory.mktemp("cli-explain") / "data").start()
+    process, keys = start_team_server(tmp_path_factory.mktemp("cli-explain") / "data")
     try:
-        with HttpClient("http://nexus-admin", None, uds=process.admin_socket) as system:
-            keys = {}
-            for user in ("admin", "alice", "bob", "carol"):
-                system.create_user(user, user.title(), f"{user}@example.com")
-                keys[user] = system.create_api_key(user)["key"]
         with HttpClient(process.url, keys["alice"]) as alice:
             alice.write(SPECS, b"specs")
             alice.create_group("developers")
