@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> str:
         data = load_or_build(data_dir, sizes)
         table = Table(
             f"Permission benchmark, SQLite: {data.relationships:,} relationships, "
-            f"{data.entries:,} entries (built in {data.build_seconds:.0f} s)"
+            f"{data.entries:,} entries "
+            + (f"(built in {data.build_seconds:.0f} s)" if data.build_seconds else "(store reused)")
         )
         print(table.lines[0], table.lines[1], sep="\n", flush=True)
         service = open_service(ServerSettings(data_dir=data_dir))
