@@ -349,9 +349,8 @@ class TreeStore:
         chunk_size = min(_CHILDREN_CHUNK, fast.IN_CHUNK)
         for start in range(0, len(wanted), chunk_size):
             chunk = wanted[start : start + chunk_size]
-            sql = (
-                "SELECT parent_id, id, restricted FROM entries WHERE "
-                + fast.in_list(conn, "parent_id", chunk, "bigint")
+            sql = "SELECT parent_id, id, restricted FROM entries WHERE " + fast.in_list(
+                conn, "parent_id", chunk, "bigint"
             )
             rows = fast.fetch_all(conn, sql, fast.in_params(conn, chunk))
             for parent_id, child_id, restricted in rows:
