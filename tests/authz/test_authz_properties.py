@@ -237,3 +237,55 @@ def test_listing_loads_agree_with_single_checks_on_random_models(seed: int) -> N
                 assert many == singles, case.text()
         finally:
             db.dispose()
+
+
+CYCLE_UNDER_EXCLUSION_MODEL = """model
+  schema 1.1
+type user
+type group
+  relations
+    define member: [user, user:*, group#member]
+type folder
+  relations
+    define parent: [folder]
+    define a: [user, user:*, group#member, folder#a] or b from parent
+    define b: [user] but not (a from parent but not a)
+"""
+
+
+def test_listing_path_meets_the_group_loop_a_single_check_meets() -> None:
+    """Found by the random-model property: f1#a names group g2, and g2 and g3 contain each
+    other. For carl (in neither) the loop leaves 'a' undetermined, so 'b' of f3 must not
+    grant; the listing path used to skip g2's grant (carl is not a member) and granted."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(open_engine(f"sqlite:///{Path(tmp) / 'c.db'}"))
+        metadata.create_all(db.engine)
+        schema = parse_schema(CYCLE_UNDER_EXCLUSION_MODEL)
+        try:
+            with db.write() as conn:
+                writer = PermissionEngine(RelationshipStore(), schema)
+                for obj, relation, subject in (
+                    ("folder:f3", "parent", "folder:f1"),
+                    ("folder:f1", "a", "group:g2#member"),
+                    ("group:g3", "member", "group:g2#member"),
+                    ("group:g2", "member", "group:g3#member"),
+                    ("folder:f3", "b", "user:carl"),
+                ):
+                    writer.write(
+                        conn,
+                        Relationship(ObjectRef.parse(obj), relation, SubjectRef.parse(subject)),
+                    )
+            folders = [ObjectRef("folder", f) for f in ("f1", "f3")]
+            carl = SubjectRef("user", "carl")
+            with db.read() as conn:
+                single = {
+                    o: PermissionEngine(RelationshipStore(), schema).check(conn, carl, "b", o)
+                    for o in folders
+                }
+                listing = PermissionEngine(
+                    RelationshipStore(), schema, subject_load_batch=1
+                ).check_many(conn, carl, "b", folders)
+            assert listing == single
+            assert single[ObjectRef("folder", "f3")] is False
+        finally:
+            db.dispose()

@@ -36,6 +36,7 @@ from nexus.authz.model import WILDCARD, ObjectRef, Relationship, RelationshipFil
 from nexus.authz.schema import (
     ComputedUserset,
     DirectTypes,
+    Exclusion,
     Intersection,
     Rewrite,
     Schema,
@@ -310,6 +311,13 @@ class PermissionEngine:
         }
         self._all_tuplesets: frozenset[str] = frozenset().union(*self._tuplesets.values())
         self._virtual_leaves = _virtual_leaves(schema, frozenset(self._virtual))
+        self._union_only = not any(
+            isinstance(part, Intersection | Exclusion)
+            for typedef in schema.types.values()
+            for rewrite in typedef.relations.values()
+            for part in iter_rewrites(rewrite)
+        )
+        self._union_order = _union_order(schema) if self._union_only else {}
 
     # --- checks ----------------------------------------------------------------------
 
@@ -569,16 +577,21 @@ class PermissionEngine:
         if not missing:
             return
         if ctx.for_subject:
-            found = self._memberships(ctx).usersets
             memberships: dict[tuple[str, str], set[str]] = defaultdict(set)
-            for userset in found:
-                memberships[(userset.type, userset.relation)].add(userset.id)
+            skippable: frozenset[tuple[str, str]] = frozenset()
+            if self._union_only:
+                # Groups the subject is not in can be left unread only where a group loop
+                # can never matter: with 'and'/'but not' in the schema, a loop it would
+                # have met makes a check undetermined rather than false (OpenFGA's rule).
+                skippable = self._membership_relations
+                for userset in self._memberships(ctx).usersets:
+                    memberships[(userset.type, userset.relation)].add(userset.id)
             partial = self.store.tuples_for_subject(
                 ctx.conn,
                 missing,
                 ctx.subject,
                 memberships=memberships,
-                membership_relations=self._membership_relations,
+                membership_relations=skippable,
                 any_subject_relations=self._all_tuplesets,
             )
             # Partial: only right for this subject, so never shared through the cache.
@@ -790,7 +803,8 @@ class PermissionEngine:
         if isinstance(rewrite, TupleToUserset):
             return self._check_tupleset(ctx, obj, rewrite)
         if isinstance(rewrite, Union):
-            return _any(rewrite.children, lambda c: self._rewrite(ctx, obj, relation, c))
+            children = self._union_order.get(id(rewrite), rewrite.children)
+            return _any(children, lambda c: self._rewrite(ctx, obj, relation, c))
         if isinstance(rewrite, Intersection):
             low = _INFINITY
             undetermined = False
@@ -901,6 +915,37 @@ class PermissionEngine:
             if not s.relation and not s.is_wildcard
         ]
         return _any(targets, lambda t: self._check(ctx, t, rewrite.computed))
+
+
+def _union_order(schema: Schema) -> dict[int, tuple[Rewrite, ...]]:
+    """id(union) -> its operands, cheapest and likeliest first: direct tuples, then
+    ``x from parent`` (grants usually sit on a folder above), then other relations. So
+    ``can_read`` of a file five levels below a shared folder climbs ``can_read`` first
+    instead of exploring ``can_write`` and ``can_execute`` all the way up.
+
+    The engine uses it only for schemas without ``and``/``but not``: there every answer
+    is plain reachability and the order cannot change it. With them, which cycle is cut first
+    decides what an enclosing ``but not`` sees (OpenFGA races on the same cases), and
+    reordering made check_many and single checks disagree on a random model; the
+    schema's own order is kept.
+    """
+    parts = [
+        part
+        for typedef in schema.types.values()
+        for rewrite in typedef.relations.values()
+        for part in iter_rewrites(rewrite)
+    ]
+
+    def rank(part: Rewrite) -> int:
+        if isinstance(part, DirectTypes):
+            return 0
+        return 1 if isinstance(part, TupleToUserset) else 2
+
+    return {
+        id(part): tuple(sorted(part.children, key=rank))
+        for part in parts
+        if isinstance(part, Union)
+    }
 
 
 def _virtual_leaves(
