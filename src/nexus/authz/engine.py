@@ -297,8 +297,6 @@ class PermissionEngine:
         self._cache_virtual = virtual_relations_bump_revision or not self._virtual
         self._membership_relations = _membership_relations(schema, frozenset(self._virtual))
         self._membership_relation_names = sorted({r for _t, r in self._membership_relations})
-        # (object type, relation, subject type, subject relation, wildcard) -> admitted
-        self._admits: dict[tuple[str, str, str, str, bool], bool] = {}
         # Which relations of a type lead to other objects (tuplesets), for prefetching.
         self._tuplesets: dict[str, frozenset[str]] = {
             t.name: frozenset(
@@ -609,14 +607,9 @@ class PermissionEngine:
         """``rels`` by relation, without those the schema no longer admits (written under
         an older schema): they count as absent rather than granting what it now forbids."""
         grouped: dict[str, list[Relationship]] = defaultdict(list)
-        admits = self._admits
+        allows = self.schema.allows_subject
         for rel in rels:
-            subject = rel.subject
-            key = (obj.type, rel.relation, subject.type, subject.relation, subject.is_wildcard)
-            allowed = admits.get(key)
-            if allowed is None:
-                allowed = admits[key] = self.schema.allows_subject(obj.type, rel.relation, subject)
-            if allowed:
+            if allows(obj.type, rel.relation, rel.subject):
                 grouped[rel.relation].append(rel)
         return {relation: tuple(group) for relation, group in grouped.items()}
 

@@ -150,6 +150,9 @@ class Schema:
             for t in by_name.values()
             for name, rewrite in t.relations.items()
         }
+        # (object type, relation, subject type, subject relation, wildcard) -> admitted:
+        # checks ask this for every tuple they read.
+        self._admits: dict[tuple[str, str, str, str, bool], bool] = {}
         _validate(self)
 
     @property
@@ -181,7 +184,13 @@ class Schema:
 
     def allows_subject(self, object_type: str, relation: str, subject: SubjectRef) -> bool:
         """Whether the relation's direct type list admits ``subject`` (grants are checked so)."""
-        return any(r.admits(subject) for r in self.direct_types(object_type, relation))
+        key = (object_type, relation, subject.type, subject.relation, subject.is_wildcard)
+        known = self._admits.get(key)
+        if known is None:
+            known = any(r.admits(subject) for r in self.direct_types(object_type, relation))
+            if subject.type in self._types:  # only forms the schema can name: a bounded memo
+                self._admits[key] = known
+        return known
 
 
 def _validate(schema: Schema) -> None:

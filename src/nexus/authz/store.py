@@ -6,7 +6,6 @@ the file operation that needs it commit (or roll back) together.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
@@ -34,10 +33,6 @@ _KEY_COLUMNS = (
     "subject_id",
     "subject_relation",
 )
-# Ids per IN list: below PostgreSQL's 65535 bound parameters and modern SQLite's 32766.
-_IN_CHUNK = 10_000
-# SQLite before 3.32 allowed only 999 variables per statement.
-_OLD_SQLITE_IN_CHUNK = 900
 _REVISION_ROW = 1
 _REVISION_SQL = f"SELECT revision FROM authz_revision WHERE id = {_REVISION_ROW}"
 _TUPLE_COLUMNS = (
@@ -56,12 +51,6 @@ def is_dirty(conn: Connection) -> bool:
         conn.info.pop(_DIRTY_TXN_KEY, None)
         return False
     return True
-
-
-def _in_chunk_size(conn: Connection) -> int:
-    if conn.dialect.name == "sqlite" and sqlite3.sqlite_version_info < (3, 32):
-        return _OLD_SQLITE_IN_CHUNK
-    return _IN_CHUNK
 
 
 def _mark_dirty(conn: Connection) -> None:
@@ -172,7 +161,7 @@ class RelationshipStore:
         by_type: dict[str, list[str]] = defaultdict(list)
         for obj in result:
             by_type[obj.type].append(obj.id)
-        chunk_size = min(_in_chunk_size(conn), fast.IN_CHUNK) - len(params)
+        chunk_size = max(1, fast.IN_CHUNK - len(params))
         extra = f" AND ({condition})" if condition else ""
         for type_name, ids in by_type.items():
             for start in range(0, len(ids), chunk_size):
@@ -250,7 +239,7 @@ class RelationshipStore:
         for subject in subjects:
             by_kind[(subject.type, subject.relation)].append(subject.id)
         found: list[tuple[ObjectRef, str, SubjectRef, float | None]] = []
-        chunk_size = min(_in_chunk_size(conn), fast.IN_CHUNK)
+        chunk_size = fast.IN_CHUNK
         for (subject_type, subject_relation), ids in by_kind.items():
             for start in range(0, len(ids), chunk_size):
                 chunk = ids[start : start + chunk_size]
@@ -319,7 +308,7 @@ class RelationshipStore:
         """
         ids = list(subject_ids)
         found: set[str] = set()
-        chunk_size = min(_in_chunk_size(conn), fast.IN_CHUNK)
+        chunk_size = fast.IN_CHUNK
         for start in range(0, len(ids), chunk_size):
             chunk = ids[start : start + chunk_size]
             sql = (

@@ -11,13 +11,15 @@ SQL is written with ``?`` placeholders; on PostgreSQL they become ``%s`` (psycop
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
-# Values per IN list: below PostgreSQL's 65535 parameters and modern SQLite's 32766.
-IN_CHUNK = 10_000
+# Values per IN list: below PostgreSQL's 65535 parameters and modern SQLite's 32766;
+# SQLite before 3.32 allowed only 999.
+IN_CHUNK = 10_000 if sqlite3.sqlite_version_info >= (3, 32) else 900
 
 
 def is_postgresql(conn: Connection) -> bool:

@@ -31,9 +31,6 @@ from nexus.metadata.entry import DIRECTORY, FILE, Entry, Version
 from nexus.paths import segments
 
 ROOT_NAME = ""
-# Parent ids per IN list in children_ids: modern SQLite allows 32766 bound parameters,
-# PostgreSQL 65535; SQLite before 3.32 only 999.
-_CHILDREN_CHUNK = 10_000 if sqlite3.sqlite_version_info >= (3, 32) else 900
 # From this version on SQLite always has json_each (before, only if compiled in).
 _SQLITE_JSON_BUILTIN = (3, 38)
 _MEMO_KEY = "nexus_tree_memo"
@@ -346,7 +343,7 @@ class TreeStore:
         """
         found: dict[int, list[tuple[int, bool]]] = {}
         wanted = list(set(parent_ids))
-        chunk_size = min(_CHILDREN_CHUNK, fast.IN_CHUNK)
+        chunk_size = fast.IN_CHUNK
         for start in range(0, len(wanted), chunk_size):
             chunk = wanted[start : start + chunk_size]
             sql = "SELECT parent_id, id, restricted FROM entries WHERE " + fast.in_list(
@@ -423,8 +420,8 @@ class TreeStore:
         while frontier:
             wanted = sorted(frontier)
             frontier = set()
-            for start in range(0, len(wanted), _CHILDREN_CHUNK):
-                chunk = wanted[start : start + _CHILDREN_CHUNK]
+            for start in range(0, len(wanted), fast.IN_CHUNK):
+                chunk = wanted[start : start + fast.IN_CHUNK]
                 rows = conn.execute(
                     select(entries.c.id, entries.c.parent_id, entries.c.name).where(
                         _one_of(conn, entries.c.id, chunk)
@@ -449,8 +446,8 @@ class TreeStore:
         frontier = [entry_id]
         while frontier:
             following: list[int] = []
-            for start in range(0, len(frontier), _CHILDREN_CHUNK):
-                chunk = frontier[start : start + _CHILDREN_CHUNK]
+            for start in range(0, len(frontier), fast.IN_CHUNK):
+                chunk = frontier[start : start + fast.IN_CHUNK]
                 query = select(
                     entries.c.id, entries.c.parent_id, entries.c.name, entries.c.kind
                 ).where(_one_of(conn, entries.c.parent_id, chunk))
