@@ -16,22 +16,17 @@ from nexus.errors import (
 from nexus.files.access import Access, Resolved, denied
 from nexus.files.convert import file_info
 from nexus.files.creation import CreateRaceLost, Creator, retry_create_races
-from nexus.files.namespaces import SESSIONS, is_root
+from nexus.files.listing import is_session_directory, list_directory
+from nexus.files.namespaces import is_root
 from nexus.files.principal import Principal
 from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
 from nexus.files.validation import optional_version
 from nexus.metadata import DIRECTORY, FILE, Entry
-from nexus.paths import child_path as child_path_of
 from nexus.paths import is_within, normalize, normalize_file, parent, segments
 
 # Appends retry when another writer moved the file between reading and committing.
 MAX_APPEND_ATTEMPTS = 100
-
-
-def _is_session_directory(path: str) -> bool:
-    parts = segments(path)
-    return len(parts) == 2 and parts[0] == SESSIONS.strip("/")
 
 
 def _protect_structure(path: str, action: str) -> None:
@@ -39,7 +34,7 @@ def _protect_structure(path: str, action: str) -> None:
         raise NexusValidationError(
             f"cannot {action} {path}: it is a namespace root", path=path, code="namespace_root"
         )
-    if _is_session_directory(path):
+    if is_session_directory(path):
         raise NexusValidationError(
             f"cannot {action} a session directory: use delete_session",
             path=path,
@@ -101,26 +96,7 @@ class FileOperations:
             target = self.access.find(conn, principal, path).entry
             if not target.is_directory:
                 return [file_info(target, path)]
-            found: list[FileInfo] = []
-            frontier: list[tuple[str, Entry]] = [(path, target)]
-            while frontier:
-                next_frontier: list[tuple[str, Entry]] = []
-                for directory_path, directory in frontier:
-                    children = self.runtime.tree.children(conn, directory.id)
-                    readable = self.access.can_many(conn, principal, "can_read", children)
-                    for child, can_read in zip(children, readable, strict=True):
-                        child_path = child_path_of(directory_path, child.name)
-                        if not (can_read or is_root(child_path)):
-                            continue
-                        if _is_session_directory(child_path) and self.access.is_expired_session(
-                            conn, child_path
-                        ):
-                            continue  # expired: gone for readers before the sweeper runs
-                        found.append(file_info(child, child_path))
-                        if recursive and child.is_directory:
-                            next_frontier.append((child_path, child))
-                frontier = next_frontier
-        return sorted(found, key=lambda info: info.path)
+            return list_directory(conn, self.access, principal, path, target, recursive)
 
     # --- writing ------------------------------------------------------------------------
 
