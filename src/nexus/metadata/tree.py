@@ -52,20 +52,11 @@ _CHILDREN_SQL = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE parent_id = ? ORDER
 
 
 def _entry_from_columns(row: tuple[Any, ...]) -> Entry:
-    """An Entry from a driver row in ``_ENTRY_COLUMNS`` order."""
+    """An Entry from a driver row in ``_ENTRY_COLUMNS`` order. Both drivers return ints and
+    floats for these columns already; only SQLite's boolean comes back as 0/1."""
     (id_, parent_id, name, kind, restricted, version, size, blob, created, modified, owner) = row
     return Entry(
-        int(id_),
-        None if parent_id is None else int(parent_id),
-        name,
-        kind,
-        bool(restricted),
-        int(version),
-        int(size),
-        blob,
-        float(created),
-        float(modified),
-        owner,
+        id_, parent_id, name, kind, bool(restricted), version, size, blob, created, modified, owner
     )
 
 
