@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from nexus.api.models import FileInfo
 from nexus.errors import (
     NexusError,
     NexusFileExistsError,
@@ -46,6 +45,11 @@ def race(calls: list[Callable[[], Any]]) -> list[object]:
 
 def _is_a_directory(outcome: object) -> bool:
     return isinstance(outcome, NexusValidationError) and outcome.detail_code == "is_a_directory"
+
+
+def _made(outcome: object, path: str, kind: str) -> bool:
+    """The call succeeded and returned the file info of a ``kind`` at ``path``."""
+    return isinstance(outcome, dict) and (outcome["path"], outcome["type"]) == (path, kind)
 
 
 def errors(outcomes: list[object]) -> list[str]:
@@ -92,12 +96,12 @@ def test_many_threads_creating_and_granting_under_the_same_missing_folders(
                     calls.append(partial(files.write, alice, f"{base}/c/f{n}.txt", b"x"))
         outcomes = race(calls)
         assert errors(outcomes) == []
-        listed = {info.path for info in files.list(alice, f"/workspace/race{round_}", True)}
+        listed = {info["path"] for info in files.list(alice, f"/workspace/race{round_}", True)}
         assert f"{base}/c/d" in listed
         assert {f"{base}/c/g{n}" for n in range(1, THREADS, 4)} <= listed
-        assert files.stat(alice, f"{base}/c").owner == "alice"
+        assert files.stat(alice, f"{base}/c")["owner"] == "alice"
         assert files.read(people["carol"], f"{base}/c/f3.txt")[0] == b"x"
-        assert files.stat(people["bob"], f"{base}/c/g1").type == "directory"
+        assert files.stat(people["bob"], f"{base}/c/g1")["type"] == "directory"
 
 
 def test_create_only_write_under_a_folder_made_concurrently_succeeds(
@@ -137,11 +141,11 @@ def test_real_clashes_on_the_target_stay_already_exists(
             [partial(files.write, alice, path, b"f"), partial(files.mkdir, alice, path)] * 4
         )
         writes, mkdirs = mixed[0::2], mixed[1::2]
-        if files.stat(alice, path).type == "directory":
-            assert all(isinstance(o, FileInfo) for o in mkdirs), errors(mixed)
+        if files.stat(alice, path)["type"] == "directory":
+            assert all(_made(o, path, "directory") for o in mkdirs), errors(mixed)
             assert all(_is_a_directory(o) for o in writes), errors(mixed)
         else:
-            assert all(isinstance(o, FileInfo) for o in writes), errors(mixed)
+            assert all(_made(o, path, "file") for o in writes), errors(mixed)
             assert all(isinstance(o, NexusFileExistsError) for o in mkdirs), errors(mixed)
 
 
@@ -160,10 +164,10 @@ def test_a_folder_someone_else_made_first_is_used_only_with_permission(
                 for n, who in enumerate(makers)
             ]
         )
-        owner = service.files.stat(people["admin"], base).owner
-        for who, outcome in zip(makers, outcomes, strict=True):
+        owner = service.files.stat(people["admin"], base)["owner"]
+        for n, (who, outcome) in enumerate(zip(makers, outcomes, strict=True)):
             if who.user_id == owner:
-                assert isinstance(outcome, FileInfo), outcome
+                assert _made(outcome, f"{base}/{who.user_id}{n}", "directory"), outcome
             else:
                 assert isinstance(outcome, NexusPermissionError), outcome
 

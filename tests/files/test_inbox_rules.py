@@ -21,7 +21,7 @@ def test_senders_drop_files_but_make_no_folders(
         service.files.mkdir(alice, f"{INBOX}/folder")
     with pytest.raises(NexusPermissionError):
         service.files.write(alice, f"{INBOX}/hello.json", b"overwrite")
-    names = [info.path for info in service.files.list(bob, INBOX, recursive=True)]
+    names = [info["path"] for info in service.files.list(bob, INBOX, recursive=True)]
     assert names == [f"{INBOX}/hello.json"]
     assert service.files.read(bob, f"{INBOX}/hello.json")[0] == b"{}"
 

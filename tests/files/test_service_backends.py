@@ -36,7 +36,7 @@ def test_team_scenario(service: NexusService, people: dict[str, Principal]) -> N
     files.set_restricted(alice, "/workspace/team-project/confidential", True)
     with pytest.raises(NexusPermissionError):
         files.read(bob, "/workspace/team-project/confidential/strategy.md")
-    listed = [info.path for info in files.list(bob, "/workspace/team-project")]
+    listed = [info["path"] for info in files.list(bob, "/workspace/team-project")]
     assert "/workspace/team-project/confidential" not in listed
     assert files.read(alice, "/workspace/team-project/confidential/strategy.md")[0] == b"secret"
 
@@ -71,7 +71,7 @@ def test_racing_conditional_writers_each_version_has_one_winner(
         outcomes = list(pool.map(attempt, range(16)))
     assert outcomes.count(True) == 1
     content, info = service.files.read(alice, path)
-    assert info.version == 2
+    assert info["version"] == 2
     winner = outcomes.index(True)
     assert content == f"worker {winner}".encode()
 
@@ -91,7 +91,7 @@ def test_concurrent_appends_lose_nothing(
     content, info = service.files.read(alice, path)
     lines = content.decode().splitlines()
     assert sorted(lines) == sorted(f"{w}:{r}" for w in range(8) for r in range(10))
-    assert info.version == 80
+    assert info["version"] == 80
 
 
 def test_a_recreated_user_id_inherits_nothing(
@@ -101,7 +101,7 @@ def test_a_recreated_user_id_inherits_nothing(
     service.files.write(bob, "/workspace/bobs/plan.md", b"plan")
     service.sessions.create(bob, "s")
     service.admin.delete_user(SYSTEM, "bob")
-    assert service.files.stat(SYSTEM, "/workspace/bobs/plan.md").owner is None
+    assert service.files.stat(SYSTEM, "/workspace/bobs/plan.md")["owner"] is None
 
     service.admin.create_user(SYSTEM, "bob", "New Bob", "newbob@example.com")
     with pytest.raises(NexusPermissionError):

@@ -6,9 +6,10 @@ so ``datetime.fromisoformat`` reads them and they compare with ``datetime.utcnow
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 API_PREFIX = "/api/v1"
 
@@ -51,25 +52,37 @@ class WhoAmI(BaseModel):
 # --- files ------------------------------------------------------------------------------
 
 
-class FileInfo(BaseModel):
+# A file's info is a plain dict everywhere (service, server, both clients): a listing
+# holds 10,000 of them, and a pydantic model per entry cost more than the rest of it.
+# pydantic validates and serializes the TypedDicts through TypeAdapters (below); they need
+# typing_extensions' TypedDict on Python 3.11.
+class FileInfo(TypedDict):
     path: str
     name: str
     type: EntryType
     size: int
     modified: str
     created: str
-    version: int = Field(description="Content version of a file (1, 2, ...); 0 for directories")
-    etag: str | None = Field(description="SHA-256 of the content; null for directories")
+    version: Annotated[
+        int, Field(description="Content version of a file (1, 2, ...); 0 for directories")
+    ]
+    etag: Annotated[str | None, Field(description="SHA-256 of the content; null for directories")]
     owner: str | None
-    restricted: bool = False
+    # Always present in records we build; the default reads bodies of servers without it.
+    restricted: Annotated[bool, Field(default=False)]
 
 
 # What read_with_metadata() reports about the version it read (a subset of FileInfo).
 READ_METADATA_KEYS = ("path", "type", "size", "modified", "created", "version", "etag", "owner")
 
 
-class FileList(BaseModel):
+class FileList(TypedDict):  # the body of GET /files/list
     entries: list[FileInfo]
+
+
+# Built once: a TypeAdapter compiles its validator and serializer when it is made.
+FILE_INFO: TypeAdapter[FileInfo] = TypeAdapter(FileInfo)
+FILE_LIST: TypeAdapter[FileList] = TypeAdapter(FileList)
 
 
 class Exists(BaseModel):

@@ -1,8 +1,9 @@
 """The one client interface: the HTTP client and the embedded client both implement it.
 
 Every method returns plain data: dicts are ``model_dump()`` of the wire models in
-:mod:`nexus.api.models` (named in each docstring), so both modes return the same shapes and
-raise the same :mod:`nexus.errors` exceptions.
+:mod:`nexus.api.models` (named in each docstring; ``FileInfo`` is a TypedDict, a dict
+already), so both modes return the same shapes and raise the same :mod:`nexus.errors`
+exceptions. Each call returns new dicts, the caller's to keep or change.
 
 Checks and lookups come twice: ``check_permission`` & co. return the bare answer (a bool, a
 list), and the ``..._record`` method each is built on returns the whole wire record, with

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
-from nexus.api.models import READ_METADATA_KEYS
+from nexus.api.models import READ_METADATA_KEYS, FileInfo
 from nexus.client import arguments as check
 from nexus.client.interface import Data, NexusClient, Record
 from nexus.config import DEFAULT_DATA_DIR, ClientSettings, ServerSettings
@@ -22,6 +22,17 @@ def _dump(model: BaseModel) -> Record:
 
 def _dump_all(models: list[Any]) -> list[Record]:
     return [model.model_dump() for model in models]
+
+
+# A file's info already is a plain dict, made afresh by the service for this call (see
+# nexus.files.convert.file_info) and held by no one else: handed over as is, no copy.
+# The casts only tell mypy that a TypedDict is a dict.
+def _file(info: FileInfo) -> Record:
+    return cast(Record, info)
+
+
+def _files(infos: list[FileInfo]) -> list[Record]:
+    return cast(list[Record], infos)
 
 
 class EmbeddedClient(NexusClient):
@@ -59,7 +70,7 @@ class EmbeddedClient(NexusClient):
     # --- files --------------------------------------------------------------------------
 
     def mkdir(self, path: str, parents: bool = True, exist_ok: bool = True) -> Record:
-        return _dump(
+        return _file(
             self._svc.files.mkdir(
                 self._principal,
                 check.path(path),
@@ -83,7 +94,7 @@ class EmbeddedClient(NexusClient):
             if_version=check.optional_integer(if_version, "if_version", minimum=0),
             if_none_match=check.boolean(if_none_match, "if_none_match"),
         )
-        return _dump(info)
+        return _file(info)
 
     def read(self, path: str, *, version: int | None = None) -> bytes:
         wanted = check.optional_integer(version, "version", minimum=1)
@@ -92,14 +103,14 @@ class EmbeddedClient(NexusClient):
 
     def read_with_metadata(self, path: str) -> Record:
         content, info = self._svc.files.read(self._principal, check.path(path))
-        described = info.model_dump()
+        described = _file(info)
         return {"content": content, "metadata": {key: described[key] for key in READ_METADATA_KEYS}}
 
     def exists(self, path: str) -> bool:
         return self._svc.files.exists(self._principal, check.path(path))
 
     def stat(self, path: str) -> Record:
-        return _dump(self._svc.files.stat(self._principal, check.path(path)))
+        return _file(self._svc.files.stat(self._principal, check.path(path)))
 
     def delete(self, path: str, *, recursive: bool = False) -> None:
         self._svc.files.delete(
@@ -107,7 +118,7 @@ class EmbeddedClient(NexusClient):
         )
 
     def append(self, path: str, data: Data) -> Record:
-        return _dump(
+        return _file(
             self._svc.files.append(self._principal, check.file_path(path), check.data(data))
         )
 
@@ -115,15 +126,15 @@ class EmbeddedClient(NexusClient):
         entries = self._svc.files.list(
             self._principal, check.path(path), check.boolean(recursive, "recursive")
         )
-        return _dump_all(entries)
+        return _files(entries)
 
     def move(self, src: str, dst: str) -> Record:
-        return _dump(
+        return _file(
             self._svc.files.move(self._principal, check.path(src, "src"), check.path(dst, "dst"))
         )
 
     def set_restricted(self, path: str, restricted: bool = True) -> Record:
-        return _dump(
+        return _file(
             self._svc.files.set_restricted(
                 self._principal, check.path(path), check.boolean(restricted, "restricted")
             )

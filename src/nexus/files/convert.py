@@ -11,18 +11,20 @@ from nexus.paths import name
 
 
 def file_info(entry: Entry, path: str) -> FileInfo:
-    return FileInfo(
-        path=path,
-        name=name(path),
-        type="directory" if entry.is_directory else "file",
-        size=entry.size,
-        modified=iso(entry.modified_at),
-        created=iso(entry.created_at),
-        version=entry.version,
-        etag=entry.blob_hash,
-        owner=entry.owner or None,  # '' once the owner's account was deleted
-        restricted=entry.restricted,
-    )
+    """The one mapping of an entry to its wire record: a fresh dict per call, so whoever
+    receives it (a client's caller too) may change it without affecting anyone else."""
+    return {
+        "path": path,
+        "name": name(path),
+        "type": "directory" if entry.is_directory else "file",
+        "size": entry.size,
+        "modified": iso(entry.modified_at),
+        "created": iso(entry.created_at),
+        "version": entry.version,
+        "etag": entry.blob_hash,
+        "owner": entry.owner or None,  # '' once the owner's account was deleted
+        "restricted": entry.restricted,
+    }
 
 
 def user_info(user: User) -> UserInfo:

@@ -85,7 +85,7 @@ class FileOperations:
                         f"{path} has no version {version}", path=path, code="unknown_version"
                     )
                 digest = record.blob_hash
-                info = info.model_copy(update={"version": version, "size": record.size})
+                info["version"], info["size"] = version, record.size  # a fresh record
         content = self.runtime.blobs.get(digest) if digest else b""
         return content, info
 

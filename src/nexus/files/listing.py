@@ -49,4 +49,4 @@ def list_directory(
                 if recursive and child.is_directory:
                     next_frontier.append((entry_path, child))
         frontier = next_frontier
-    return sorted(found, key=lambda info: info.path)
+    return sorted(found, key=lambda info: info["path"])
