@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -58,6 +58,9 @@ DEFAULT_CACHE_ANSWERS = 200_000
 DEFAULT_SUBJECT_LOAD_BATCH = 64
 
 _INFINITY = 1 << 30
+# Stack entries standing for the node a batch is being evaluated at (see _relation_set).
+_BATCH = ObjectRef("", "")
+_NO_TUPLES: Mapping[str, tuple[Relationship, ...]] = {}
 _T = TypeVar("_T")
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -81,6 +84,32 @@ class _Memberships:
 
 # (granted: True/False/None = undetermined by a cycle, lowest cut stack position)
 _Result = tuple[bool | None, int]
+
+
+@dataclass
+class _SetResult:
+    """A rule applied to a batch: the objects it grants, and those whose evaluation hit the
+    depth bound without being granted (a single check of one of those raises)."""
+
+    granted: set[ObjectRef] = field(default_factory=set)
+    failed: tuple[set[ObjectRef], DepthExceededError] | None = None
+
+    def fail(self, objects: Iterable[ObjectRef], error: DepthExceededError) -> None:
+        if self.failed is None:
+            self.failed = (set(), error)
+        self.failed[0].update(objects)
+
+    def merge(self, other: _SetResult) -> None:
+        self.granted |= other.granted
+        if other.failed:
+            self.fail(other.failed[0], other.failed[1])
+
+    def settled(self) -> _SetResult:
+        """Failures of objects another rule granted do not count (as in a union)."""
+        if self.failed:
+            left = self.failed[0] - self.granted
+            self.failed = (left, self.failed[1]) if left else None
+        return self
 
 
 class DepthExceededError(NexusValidationError):
@@ -307,7 +336,21 @@ class PermissionEngine:
             )
             for t in schema.types.values()
         }
-        self._all_tuplesets: frozenset[str] = frozenset().union(*self._tuplesets.values())
+        # Tupleset relations some type stores (not virtual): a listing reads all their tuples.
+        self._stored_tuplesets = frozenset(
+            name
+            for type_name, names in self._tuplesets.items()
+            for name in names
+            if (type_name, name) not in self._virtual
+        )
+        # Every kind of userset a tuple may name (group#member).
+        self._userset_kinds = frozenset(
+            (allowed.type, allowed.relation)
+            for typedef in schema.types.values()
+            for name in typedef.relations
+            for allowed in schema.direct_types(typedef.name, name)
+            if allowed.relation
+        )
         self._virtual_leaves = _virtual_leaves(schema, frozenset(self._virtual))
         self._union_only = not any(
             isinstance(part, Intersection | Exclusion)
@@ -348,11 +391,17 @@ class PermissionEngine:
             # A listing: most of its objects' tuples name other people. Reading only
             # what concerns this subject beats reading (and caching) them all.
             ctx.for_subject = not self._memberships(ctx).incomplete
-        self._prefetch(ctx, todo)
         fresh: dict[_AnswerKey, bool] = {}
-        for obj in todo:
-            if obj not in results:
-                results[obj] = fresh[(subject, relation, obj)] = self._evaluate(ctx, obj, relation)
+        if ctx.for_subject and self._union_only:
+            granted = self._check_set(ctx, relation, todo)
+            for obj in todo:
+                results[obj] = fresh[(subject, relation, obj)] = obj in granted
+        else:
+            self._prefetch(ctx, todo)
+            for obj in todo:
+                if obj not in results:
+                    allowed = self._evaluate(ctx, obj, relation)
+                    results[obj] = fresh[(subject, relation, obj)] = allowed
         if revision is not None and self._cache_virtual:
             self._cache.put_answers(revision, fresh, ctx.valid_until)
         return results
@@ -576,12 +625,12 @@ class PermissionEngine:
             return
         if ctx.for_subject:
             memberships: dict[tuple[str, str], set[str]] = defaultdict(set)
-            skippable: frozenset[tuple[str, str]] = frozenset()
+            others = self._userset_kinds
             if self._union_only:
                 # Groups the subject is not in can be left unread only where a group loop
                 # can never matter: with 'and'/'but not' in the schema, a loop it would
                 # have met makes a check undetermined rather than false (OpenFGA's rule).
-                skippable = self._membership_relations
+                others = self._userset_kinds - self._membership_relations
                 for userset in self._memberships(ctx).usersets:
                     memberships[(userset.type, userset.relation)].add(userset.id)
             partial = self.store.tuples_for_subject(
@@ -589,11 +638,13 @@ class PermissionEngine:
                 missing,
                 ctx.subject,
                 memberships=memberships,
-                membership_relations=skippable,
-                any_subject_relations=self._all_tuplesets,
+                other_usersets=others,
+                tuplesets=self._stored_tuplesets,
             )
             # Partial: only right for this subject, so never shared through the cache.
-            ctx.tuples.update({obj: self._admitted(obj, rels) for obj, rels in partial.items()})
+            for obj in missing:
+                rels = partial.get(obj)
+                ctx.tuples[obj] = self._admitted(obj, rels) if rels else _NO_TUPLES
             return
         loaded = {
             obj: self._admitted(obj, rels)
@@ -613,14 +664,25 @@ class PermissionEngine:
                 grouped[rel.relation].append(rel)
         return {relation: tuple(group) for relation, group in grouped.items()}
 
-    def _load_virtual(self, ctx: _Context, objects: Iterable[ObjectRef]) -> None:
-        """Ask each virtual relation once for all ``objects`` of its type; cached only when
-        its owner bumps the revision on changes (see ``__init__``)."""
+    def _load_virtual(
+        self,
+        ctx: _Context,
+        objects: Iterable[ObjectRef],
+        relations: Collection[str] | None = None,
+        *,
+        shared: bool = True,
+    ) -> None:
+        """Ask each virtual relation (of ``relations``, default all) once for all
+        ``objects`` of its type. Shared through the cache only when its owner bumps the
+        revision on changes (see ``__init__``), and when ``shared``: the leaves of a
+        listing are not worth the cache's bookkeeping (its answers are cached instead)."""
         by_type: dict[str, list[ObjectRef]] = defaultdict(list)
         for obj in objects:
             by_type[obj.type].append(obj)
-        cacheable = ctx.revision is not None and self._cache_virtual
+        cacheable = shared and ctx.revision is not None and self._cache_virtual
         for (type_name, relation), compute in self._virtual.items():
+            if relations is not None and relation not in relations:
+                continue
             todo = [o for o in by_type.get(type_name, ()) if (o, relation) not in ctx.virtual]
             if not todo:
                 continue
@@ -668,6 +730,181 @@ class PermissionEngine:
             return live  # admitted by the schema when loaded (see _admitted)
         # Computed subjects are held to the schema like stored ones.
         return [s for s in candidates if self.schema.allows_subject(obj.type, relation, s)]
+
+    # --- evaluation of a batch, set at a time (union-only schemas) ----------------------
+
+    def _check_set(
+        self, ctx: _Context, relation: str, objects: Sequence[ObjectRef]
+    ) -> set[ObjectRef]:
+        """The ``objects`` on which the subject has ``relation``: a listing's batch.
+
+        Each rule is applied to the whole batch at once instead of object by object:
+        ``x from parent`` groups the objects by parent and checks each parent once, and
+        direct tuples are looked at only on the few objects that have any (the load read
+        only the tuples that concern this subject). Exact only where every answer is plain
+        reachability, i.e. schemas without 'and'/'but not' (the caller makes sure).
+        """
+        by_type: dict[str, list[ObjectRef]] = defaultdict(list)
+        for obj in objects:
+            by_type[obj.type].append(obj)
+        granted: set[ObjectRef] = set()
+        for type_name, batch in by_type.items():
+            self._prefetch_set(ctx, type_name, relation, batch)
+            found = self._relation_set(ctx, type_name, relation, batch, 0)
+            if found.failed:
+                # As a single check of one of them would: the depth bound decided it.
+                raise found.failed[1]
+            granted |= found.granted
+        return granted
+
+    def _prefetch_set(
+        self, ctx: _Context, type_name: str, relation: str, batch: Sequence[ObjectRef]
+    ) -> None:
+        """Load what ``relation`` reads on ``batch``: its virtual edges and tuples, then
+        (the usual way) the few objects they lead to, such as the shared parent."""
+        leaves = self._virtual_leaves.get((type_name, relation), frozenset())
+        self._load_virtual(ctx, batch, leaves, shared=False)
+        self._load(ctx, batch)
+        leads: set[ObjectRef] = set()
+        seen_edges: set[Sequence[SubjectRef]] = set()
+        virtual = ctx.virtual
+        for name in leaves:
+            for obj in batch:
+                edges = virtual.get((obj, name))
+                if edges and edges not in seen_edges:  # siblings share one tuple of edges
+                    seen_edges.add(edges)
+                    leads.update(subject.object for subject in edges)
+        tuples = ctx.tuples
+        for obj in batch:
+            if tuples.get(obj):
+                leads.update(self._neighbours(ctx, obj))
+        self._prefetch(ctx, [obj for obj in leads if obj not in tuples])
+
+    def _relation_set(
+        self,
+        ctx: _Context,
+        type_name: str,
+        relation: str,
+        batch: Sequence[ObjectRef],
+        depth: int,
+    ) -> _SetResult:
+        """``_check`` of ``relation`` for every object of ``batch`` (all of ``type_name``);
+        ``depth`` is the stack position a single check of one of them would be at."""
+        result = _SetResult()
+        rewrite = self.schema.rewrite(type_name, relation)
+        if rewrite is None:
+            return result
+        subject = ctx.subject
+        if subject.relation == relation and subject.type == type_name:
+            result.granted.update(obj for obj in batch if obj.id == subject.id)
+        if not self._typegraph.reaches(type_name, relation, subject.type, subject.relation):
+            return result
+        remaining = [obj for obj in batch if obj not in result.granted]
+        if depth >= self._max_depth:
+            result.fail(
+                remaining,
+                DepthExceededError(
+                    f"checking {subject} against {type_name}#{relation} needs more than "
+                    f"{self._max_depth} nested steps"
+                ),
+            )
+            return result
+        # A single check would have this node on the stack below whatever it asks next.
+        key = (_BATCH, str(depth))
+        ctx.stack[key] = depth
+        try:
+            for part in self._union_parts(rewrite):
+                if not remaining:
+                    break
+                found = self._part_set(ctx, type_name, relation, part, remaining, depth)
+                result.merge(found)
+                if found.granted:
+                    remaining = [obj for obj in remaining if obj not in found.granted]
+        finally:
+            del ctx.stack[key]
+        return result.settled()
+
+    def _union_parts(self, rewrite: Rewrite) -> Iterable[Rewrite]:
+        """The operands of a (nested) union in evaluation order; a lone rule is itself."""
+        if not isinstance(rewrite, Union):
+            yield rewrite
+            return
+        for child in self._union_order.get(id(rewrite), rewrite.children):
+            yield from self._union_parts(child)
+
+    def _part_set(
+        self,
+        ctx: _Context,
+        type_name: str,
+        relation: str,
+        part: Rewrite,
+        batch: Sequence[ObjectRef],
+        depth: int,
+    ) -> _SetResult:
+        if isinstance(part, ComputedUserset):
+            return self._relation_set(ctx, type_name, part.relation, batch, depth + 1)
+        if isinstance(part, TupleToUserset):
+            return self._tupleset_set(ctx, type_name, part, batch)
+        assert isinstance(part, DirectTypes), part  # union-only schemas have nothing else
+        if (type_name, relation) in self._virtual:
+            virtual = ctx.virtual
+            holders = [obj for obj in batch if virtual.get((obj, relation))]
+        else:
+            tuples = ctx.tuples
+            holders = [obj for obj in batch if relation in tuples.get(obj, _NO_TUPLES)]
+        return self._each(holders, lambda obj: self._check_direct(ctx, obj, relation))
+
+    def _tupleset_set(
+        self,
+        ctx: _Context,
+        type_name: str,
+        rewrite: TupleToUserset,
+        batch: Sequence[ObjectRef],
+    ) -> _SetResult:
+        """``computed from tupleset`` for a batch. Computed edges (a file's parent) come as
+        one shared tuple per parent: each distinct one is checked once for all siblings."""
+        tupleset = rewrite.tupleset
+        if (type_name, tupleset) not in self._virtual:
+            tuples = ctx.tuples
+            holders = [obj for obj in batch if tupleset in tuples.get(obj, _NO_TUPLES)]
+            return self._each(holders, lambda obj: self._check_tupleset(ctx, obj, rewrite))
+        by_edges: dict[Sequence[SubjectRef], list[ObjectRef]] = defaultdict(list)
+        virtual = ctx.virtual
+        for obj in batch:
+            edges = virtual.get((obj, tupleset))
+            if edges:
+                by_edges[edges].append(obj)
+        result = _SetResult()
+        allows = self.schema.allows_subject
+        computed = rewrite.computed
+        for edges, objects in by_edges.items():
+            targets = [
+                s.object
+                for s in edges
+                if not s.relation and not s.is_wildcard and allows(type_name, tupleset, s)
+            ]
+            try:
+                granted, _low = _any(targets, lambda t: self._check(ctx, t, computed))
+            except DepthExceededError as exc:
+                result.fail(objects, exc)
+                continue
+            if granted is True:
+                result.granted.update(objects)
+        return result
+
+    @staticmethod
+    def _each(items: Sequence[ObjectRef], check: Callable[[ObjectRef], _Result]) -> _SetResult:
+        """``check`` each item: those it grants, and those it failed on (depth bound)."""
+        result = _SetResult()
+        for item in items:
+            try:
+                granted, _low = check(item)
+            except DepthExceededError as exc:
+                result.fail([item], exc)
+                continue
+            if granted is True:
+                result.granted.add(item)
+        return result
 
     # --- evaluation --------------------------------------------------------------------
 

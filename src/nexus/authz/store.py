@@ -35,6 +35,9 @@ _KEY_COLUMNS = (
 )
 _REVISION_ROW = 1
 _REVISION_SQL = f"SELECT revision FROM authz_revision WHERE id = {_REVISION_ROW}"
+# Reading a subject's tuples beats probing each object while they number under about twice
+# the objects asked about (plus this, for small batches).
+_SUBJECT_SIDE_SLACK = 1_000
 _TUPLE_COLUMNS = (
     "object_id, relation, subject_type, subject_id, subject_relation, created_at, created_by, "
     "expires_at"
@@ -183,43 +186,90 @@ class RelationshipStore:
     def tuples_for_subject(
         self,
         conn: Connection,
-        objects: Iterable[ObjectRef],
+        objects: Collection[ObjectRef],
         subject: SubjectRef,
         *,
         memberships: Mapping[tuple[str, str], Collection[str]],
-        membership_relations: Collection[tuple[str, str]],
-        any_subject_relations: Collection[str],
+        other_usersets: Collection[tuple[str, str]],
+        tuplesets: Collection[str],
     ) -> dict[ObjectRef, list[Relationship]]:
         """Like ``tuples_for_objects``, but only the tuples that can matter to a check of
-        ``subject``: those naming it or its type's wildcard; usersets of the membership
-        relations it is in (``memberships``: (type, relation) -> ids); usersets of any
-        other relation; and every tuple of ``any_subject_relations`` (tuplesets such as
-        a stored ``parent``). A listing of 10,000 files then reads the few grants that
-        concern the caller instead of every grant on every file.
+        ``subject``, and only the objects that have any: tuples naming the subject or its
+        type's wildcard; naming a userset the subject is in (``memberships``: (type,
+        relation) -> ids); naming any userset of the ``other_usersets`` kinds; and every
+        tuple of a ``tuplesets`` relation (a stored ``parent``). A listing of 10,000 files
+        then reads the few grants that concern the caller instead of every grant on every
+        file.
+
+        The first three kinds are read from the subject's side (its index) when the subject
+        has few tuples (bob's thousand grants, not the hundred thousand of whoever owns
+        everything); otherwise, and for the last two kinds, from the objects' side.
         """
-        clauses = ["(subject_type = ? AND subject_id = ? AND subject_relation = ?)"]
-        params: list[Any] = [subject.type, subject.id, subject.relation]
+        named = [(subject.type, subject.id, subject.relation)]
         if not subject.relation:
-            clauses.append("(subject_type = ? AND subject_id = ? AND subject_relation = '')")
-            params += [subject.type, WILDCARD]
+            named.append((subject.type, WILDCARD, ""))
         for (userset_type, userset_relation), ids in sorted(memberships.items()):
-            if ids:
-                members = sorted(ids)
-                clauses.append(
-                    "(subject_type = ? AND subject_relation = ? AND "
-                    f"{fast.in_list(conn, 'subject_id', members, 'text')})"
-                )
-                params += [userset_type, userset_relation, *fast.in_params(conn, members)]
-        others = ["subject_relation <> ''"]
-        for userset_type, userset_relation in sorted(membership_relations):
-            others.append("NOT (subject_type = ? AND subject_relation = ?)")
+            named += [(userset_type, member, userset_relation) for member in sorted(ids)]
+        found: dict[ObjectRef, list[Relationship]] = {}
+        by_subject = self._subject_side(conn, objects, named)
+        if by_subject is None:
+            clauses = ["(subject_type = ? AND subject_id = ? AND subject_relation = ?)"] * len(
+                named
+            )
+            params: list[Any] = [value for key in named for value in key]
+        else:
+            found = by_subject
+            clauses, params = [], []
+        for userset_type, userset_relation in sorted(other_usersets):
+            clauses.append("(subject_type = ? AND subject_relation = ?)")
             params += [userset_type, userset_relation]
-        clauses.append(f"({' AND '.join(others)})")
-        if any_subject_relations:
-            names = sorted(any_subject_relations)
+        if tuplesets:
+            names = sorted(tuplesets)
             clauses.append(fast.in_list(conn, "relation", names, "text"))
             params += fast.in_params(conn, names)
-        return self._tuples_where(conn, objects, " OR ".join(clauses), params)
+        if clauses:
+            by_object = self._tuples_where(conn, objects, " OR ".join(clauses), params)
+            for obj, rels in by_object.items():
+                if rels:
+                    found.setdefault(obj, []).extend(rels)
+        return found
+
+    def _subject_side(
+        self,
+        conn: Connection,
+        objects: Collection[ObjectRef],
+        named: Sequence[tuple[str, str, str]],
+    ) -> dict[ObjectRef, list[Relationship]] | None:
+        """The tuples on ``objects`` naming one of the ``named`` subjects (type, id,
+        relation), read by subject; None when those subjects have too many tuples for that
+        to beat reading by object (one index probe per object)."""
+        condition = " OR ".join(
+            ["(subject_type = ? AND subject_id = ? AND subject_relation = ?)"] * len(named)
+        )
+        params = [value for key in named for value in key]
+        budget = 2 * len(objects) + _SUBJECT_SIDE_SLACK
+        # Counting on the index alone is cheap; it decides which side to read from.
+        probe = (
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM relationships WHERE {condition} LIMIT ?) AS found"
+        )
+        if fast.fetch_all(conn, probe, [*params, budget + 1])[0][0] > budget:
+            return None
+        wanted = set(objects)
+        found: dict[ObjectRef, list[Relationship]] = {}
+        rows = fast.fetch_all(
+            conn,
+            f"SELECT object_type, {_TUPLE_COLUMNS} FROM relationships WHERE {condition} "
+            "ORDER BY id",
+            params,
+        )
+        for row in rows:
+            obj = ObjectRef(row[0], row[1])
+            if obj in wanted:
+                rel = Relationship(
+                    obj, row[2], SubjectRef(row[3], row[4], row[5]), row[6], row[7], row[8]
+                )
+                found.setdefault(obj, []).append(rel)
+        return found
 
     def containing(
         self,

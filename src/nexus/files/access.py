@@ -92,10 +92,11 @@ class Access:
     ) -> list[bool]:
         if principal.is_admin:
             return [True] * len(entries)
+        objects = [file_ref(e.id) for e in entries]
         answers = self.runtime.engine.check_many(
-            conn, user_ref(principal.user_id), relation, [file_ref(e.id) for e in entries]
+            conn, user_ref(principal.user_id), relation, objects
         )
-        return [answers[file_ref(e.id)] for e in entries]
+        return [answers[obj] for obj in objects]
 
     def sees(self, conn: Connection, principal: Principal, path: str, entry: Entry) -> bool:
         return is_root(path) or self.can(conn, principal, "can_read", entry)
