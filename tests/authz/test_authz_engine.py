@@ -581,6 +581,38 @@ def test_cached_answer_expires_with_the_tuple_it_relied_on(
     assert check(db, engine, user("eve"), "reader", doc)
 
 
+def test_answer_cache_keeps_each_expiry_apart(db: Database, store: RelationshipStore) -> None:
+    # One subject and relation, two answers resting on tuples that expire at different
+    # times: the cache keeps them apart, so each lapses at its own expiry.
+    now = [1000.0]
+    engine = PermissionEngine(store, parse_schema(FILE_SCHEMA), clock=lambda: now[0])
+    with db.write() as conn:
+        engine.grant(conn, folder("a"), "viewer", user("tmp"), expires_at=1500.0)
+        engine.grant(conn, folder("b"), "viewer", user("tmp"), expires_at=2000.0)
+    assert check(db, engine, user("tmp"), "viewer", folder("a"))
+    assert check(db, engine, user("tmp"), "viewer", folder("b"))  # both cached now
+    now[0] = 1600.0
+    with db.read() as conn:
+        answers = engine.check_many(conn, user("tmp"), "viewer", [folder("a"), folder("b")])
+    assert answers == {folder("a"): False, folder("b"): True}
+
+
+def test_answer_cache_is_bounded(db: Database, store: RelationshipStore) -> None:
+    engine = PermissionEngine(store, parse_schema(FILE_SCHEMA), cache_answers=100)
+    grant(db, engine, (folder("a"), "viewer", user("bob")))
+    names = [f"u{i}" for i in range(50)]
+    objects = [folder(f"f{i}") for i in range(30)]
+    with db.read() as conn, count_queries(db) as statements:
+        for name in names:  # 50 subjects x 30 answers: far over the bound of 100
+            engine.check_many(conn, user(name), "viewer", objects)
+        assert engine.check(conn, user("bob"), "viewer", folder("a"))
+        evaluated = len(statements)
+        assert engine.check(conn, user("bob"), "viewer", folder("a"))
+        assert len(statements) == evaluated + 1  # the newest answer stayed: one revision read
+    # The oldest (subject, relation)s went, whole: the bound holds.
+    assert 0 < engine._cache._answer_count <= 100
+
+
 # --- agreement with OpenFGA on cycles and usersets (each found by the differential test) --
 
 _OPENFGA_HEAD = "model\n  schema 1.1\ntype user\n"

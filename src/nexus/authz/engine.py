@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -64,7 +64,6 @@ _NO_TUPLES: Mapping[str, tuple[Relationship, ...]] = {}
 _T = TypeVar("_T")
 _K = TypeVar("_K")
 _V = TypeVar("_V")
-_AnswerKey = tuple[SubjectRef, str, ObjectRef]
 # An object's tuples by relation; shared read-only between threads once cached.
 _Grouped = Mapping[str, tuple[Relationship, ...]]
 
@@ -134,8 +133,12 @@ class _RevisionCache:
         self._revision = -1
         self._tuples: OrderedDict[ObjectRef, _Grouped] = OrderedDict()
         self._virtual: OrderedDict[tuple[ObjectRef, str], tuple[SubjectRef, ...]] = OrderedDict()
-        # (subject, relation, object) -> (allowed, valid until: the earliest expiry it saw)
-        self._answers: OrderedDict[_AnswerKey, tuple[bool, float]] = OrderedDict()
+        # (subject, relation) -> valid until (the earliest expiry they saw) -> object ->
+        # allowed; LRU over (subject, relation), bounded by the number of answers.
+        self._answers: OrderedDict[tuple[SubjectRef, str], dict[float, dict[ObjectRef, bool]]] = (
+            OrderedDict()
+        )
+        self._answer_count = 0
         self._memberships: OrderedDict[SubjectRef, _Memberships] = OrderedDict()
 
     def sync(self, revision: int) -> bool:
@@ -149,6 +152,7 @@ class _RevisionCache:
                 self._tuples.clear()
                 self._virtual.clear()
                 self._answers.clear()
+                self._answer_count = 0
                 self._memberships.clear()
                 self._revision = revision
             return revision == self._revision
@@ -182,24 +186,51 @@ class _RevisionCache:
         with self._lock:
             if revision != self._revision:
                 return found
-            cached = self._answers
-            for obj in objects:
-                key = (subject, relation, obj)
-                entry = cached.get(key)
-                if entry is not None and entry[1] > now:  # else: a tuple it used expired
-                    cached.move_to_end(key)
-                    found[obj] = entry[0]
+            key = (subject, relation)
+            buckets = self._answers.get(key)
+            if buckets is None:
+                return found
+            self._answers.move_to_end(key)
+            for until in [until for until in buckets if until <= now]:
+                # A tuple these answers relied on has expired: they may be wrong now.
+                self._answer_count -= len(buckets.pop(until))
+            for bucket in buckets.values():
+                for obj in objects:
+                    allowed = bucket.get(obj)
+                    if allowed is not None:
+                        found[obj] = allowed
         return found
 
     def put_answers(
-        self, revision: int, answers: Mapping[_AnswerKey, bool], valid_until: float
+        self,
+        revision: int,
+        subject: SubjectRef,
+        relation: str,
+        answers: Mapping[ObjectRef, bool],
+        valid_until: float,
     ) -> None:
-        self._put(
-            revision,
-            self._answers,
-            {key: (allowed, valid_until) for key, allowed in answers.items()},
-            self._max_answers,
-        )
+        """Remember ``answers`` until ``valid_until`` (the earliest expiry they relied on).
+
+        Kept as one dict per (subject, relation) and expiry, not one entry per answer: a
+        listing puts 10,000 at once, and the LRU bound evicts whole (subject, relation)s.
+        """
+        with self._lock:
+            if revision != self._revision:
+                return
+            key = (subject, relation)
+            buckets = self._answers.get(key)
+            if buckets is None:
+                buckets = self._answers[key] = {}
+            self._answers.move_to_end(key)
+            bucket = buckets.get(valid_until)
+            if bucket is None:
+                bucket = buckets[valid_until] = {}
+            before = len(bucket)
+            bucket.update(answers)
+            self._answer_count += len(bucket) - before
+            while self._answer_count > self._max_answers and len(self._answers) > 1:
+                _key, evicted = self._answers.popitem(last=False)
+                self._answer_count -= sum(len(b) for b in evicted.values())
 
     def _get(self, revision: int, store: OrderedDict[_K, _V], keys: Iterable[_K]) -> dict[_K, _V]:
         found: dict[_K, _V] = {}
@@ -237,6 +268,7 @@ class _RevisionCache:
             self._tuples.clear()
             self._virtual.clear()
             self._answers.clear()
+            self._answer_count = 0
             self._memberships.clear()
             self._revision = -1
 
@@ -273,6 +305,11 @@ class _Context:
     memberships: _Memberships | None = None
     # Load only the tuples that can matter to this subject (big batches; see _load).
     for_subject: bool = False
+    # A batch's virtual edges as computed: (type, relation) -> object id -> subjects. Kept
+    # apart from ``virtual`` so 10,000 siblings cost no key per object (see _check_set).
+    batch_edges: dict[tuple[str, str], Mapping[str, Sequence[SubjectRef]]] = field(
+        default_factory=dict
+    )
 
 
 class PermissionEngine:
@@ -391,19 +428,21 @@ class PermissionEngine:
             # A listing: most of its objects' tuples name other people. Reading only
             # what concerns this subject beats reading (and caching) them all.
             ctx.for_subject = not self._memberships(ctx).incomplete
-        fresh: dict[_AnswerKey, bool] = {}
+        fresh: dict[ObjectRef, bool] = {}
         if ctx.for_subject and self._union_only:
             granted = self._check_set(ctx, relation, todo)
             for obj in todo:
-                results[obj] = fresh[(subject, relation, obj)] = obj in granted
+                fresh[obj] = obj in granted
         else:
             self._prefetch(ctx, todo)
             for obj in todo:
-                if obj not in results:
-                    allowed = self._evaluate(ctx, obj, relation)
-                    results[obj] = fresh[(subject, relation, obj)] = allowed
+                if obj not in fresh:
+                    fresh[obj] = self._evaluate(ctx, obj, relation)
         if revision is not None and self._cache_virtual:
-            self._cache.put_answers(revision, fresh, ctx.valid_until)
+            self._cache.put_answers(revision, subject, relation, fresh, ctx.valid_until)
+        if not results:
+            return fresh
+        results.update(fresh)
         return results
 
     def check_batch(
@@ -664,25 +703,14 @@ class PermissionEngine:
                 grouped[rel.relation].append(rel)
         return {relation: tuple(group) for relation, group in grouped.items()}
 
-    def _load_virtual(
-        self,
-        ctx: _Context,
-        objects: Iterable[ObjectRef],
-        relations: Collection[str] | None = None,
-        *,
-        shared: bool = True,
-    ) -> None:
-        """Ask each virtual relation (of ``relations``, default all) once for all
-        ``objects`` of its type. Shared through the cache only when its owner bumps the
-        revision on changes (see ``__init__``), and when ``shared``: the leaves of a
-        listing are not worth the cache's bookkeeping (its answers are cached instead)."""
+    def _load_virtual(self, ctx: _Context, objects: Iterable[ObjectRef]) -> None:
+        """Ask each virtual relation once for all ``objects`` of its type; cached only when
+        its owner bumps the revision on changes (see ``__init__``)."""
         by_type: dict[str, list[ObjectRef]] = defaultdict(list)
         for obj in objects:
             by_type[obj.type].append(obj)
-        cacheable = shared and ctx.revision is not None and self._cache_virtual
+        cacheable = ctx.revision is not None and self._cache_virtual
         for (type_name, relation), compute in self._virtual.items():
-            if relations is not None and relation not in relations:
-                continue
             todo = [o for o in by_type.get(type_name, ()) if (o, relation) not in ctx.virtual]
             if not todo:
                 continue
@@ -762,18 +790,17 @@ class PermissionEngine:
     ) -> None:
         """Load what ``relation`` reads on ``batch``: its virtual edges and tuples, then
         (the usual way) the few objects they lead to, such as the shared parent."""
-        leaves = self._virtual_leaves.get((type_name, relation), frozenset())
-        self._load_virtual(ctx, batch, leaves, shared=False)
-        self._load(ctx, batch)
+        ids = [obj.id for obj in batch]
         leads: set[ObjectRef] = set()
-        seen_edges: set[Sequence[SubjectRef]] = set()
-        virtual = ctx.virtual
-        for name in leaves:
-            for obj in batch:
-                edges = virtual.get((obj, name))
-                if edges and edges not in seen_edges:  # siblings share one tuple of edges
-                    seen_edges.add(edges)
+        for name in self._virtual_leaves.get((type_name, relation), ()):
+            edges_of = self._virtual[(type_name, name)](ctx.conn, ids)
+            ctx.batch_edges[(type_name, name)] = edges_of
+            seen: set[int] = set()
+            for edges in edges_of.values():
+                if id(edges) not in seen:  # siblings share one sequence of edges
+                    seen.add(id(edges))
                     leads.update(subject.object for subject in edges)
+        self._load(ctx, batch)
         tuples = ctx.tuples
         for obj in batch:
             if tuples.get(obj):
@@ -847,8 +874,10 @@ class PermissionEngine:
             return self._tupleset_set(ctx, type_name, part, batch)
         assert isinstance(part, DirectTypes), part  # union-only schemas have nothing else
         if (type_name, relation) in self._virtual:
-            virtual = ctx.virtual
-            holders = [obj for obj in batch if virtual.get((obj, relation))]
+            edges_of = ctx.batch_edges.get((type_name, relation), {})
+            holders = [obj for obj in batch if edges_of.get(obj.id)]
+            for obj in holders:  # where _check_direct looks for them
+                ctx.virtual[(obj, relation)] = tuple(edges_of[obj.id])
         else:
             tuples = ctx.tuples
             holders = [obj for obj in batch if relation in tuples.get(obj, _NO_TUPLES)]
@@ -868,16 +897,21 @@ class PermissionEngine:
             tuples = ctx.tuples
             holders = [obj for obj in batch if tupleset in tuples.get(obj, _NO_TUPLES)]
             return self._each(holders, lambda obj: self._check_tupleset(ctx, obj, rewrite))
-        by_edges: dict[Sequence[SubjectRef], list[ObjectRef]] = defaultdict(list)
-        virtual = ctx.virtual
+        # Grouped by the identity of the edge sequence: siblings share one (the tree
+        # hands out one per parent), and hashing 10,000 equal tuples would cost more.
+        by_edges: dict[int, tuple[Sequence[SubjectRef], list[ObjectRef]]] = {}
+        edges_of = ctx.batch_edges.get((type_name, tupleset), {})
         for obj in batch:
-            edges = virtual.get((obj, tupleset))
+            edges = edges_of.get(obj.id)
             if edges:
-                by_edges[edges].append(obj)
+                group = by_edges.get(id(edges))
+                if group is None:
+                    group = by_edges[id(edges)] = (edges, [])
+                group[1].append(obj)
         result = _SetResult()
         allows = self.schema.allows_subject
         computed = rewrite.computed
-        for edges, objects in by_edges.items():
+        for edges, objects in by_edges.values():
             targets = [
                 s.object
                 for s in edges
