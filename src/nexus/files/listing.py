@@ -39,11 +39,18 @@ def list_directory(
         for directory_path, parent_entry in frontier:
             children = tree.children(conn, parent_entry.id)
             readable = access.can_many(conn, principal, "can_read", children)
+            # Namespace roots (seen by everyone) sit right below the root or another
+            # namespace root, session folders right below /sessions: elsewhere no entry
+            # needs a path test.
+            holds_roots = is_root(directory_path)
+            in_sessions = directory_path == SESSIONS
             for child, can_read in zip(children, readable, strict=True):
+                if not (can_read or holds_roots):
+                    continue
                 entry_path = child_path(directory_path, child.name)
                 if not (can_read or is_root(entry_path)):
                     continue
-                if is_session_directory(entry_path) and access.is_expired_session(conn, entry_path):
+                if in_sessions and access.is_expired_session(conn, entry_path):
                     continue  # expired: gone for readers before the sweeper runs
                 found.append(file_info(child, entry_path))
                 if recursive and child.is_directory:
