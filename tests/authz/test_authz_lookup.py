@@ -370,7 +370,10 @@ def test_a_reverse_needs_its_virtual_relation(store: RelationshipStore) -> None:
 
 
 def test_file_tree_listing_stops_at_restricted_folders(db: Database) -> None:
-    tree = TreeStore()
+    _assert_file_tree_listing(db, TreeStore())
+
+
+def _assert_file_tree_listing(db: Database, tree: TreeStore) -> None:
     engine = PermissionEngine(
         RelationshipStore(),
         parse_schema(NEXUS_FILE_SCHEMA),
@@ -388,17 +391,26 @@ def test_file_tree_listing_stops_at_restricted_folders(db: Database) -> None:
         project = make(root.id, "project")
         secret = make(project, "secret")
         hidden = make(secret, "hidden.txt", FILE)
+        deeper = make(secret, "deeper")
+        inner = make(deeper, "inner.txt", FILE)
         visible = make(project, "visible.txt", FILE)
         tree.set_restricted(conn, secret, True)
         file = ObjectRef("file", str(project))
         engine.grant(conn, file, "can_write", user("bob"))
         engine.grant(conn, ObjectRef("file", str(secret)), "owner", user("ann"))
+        engine.grant(conn, ObjectRef("file", str(deeper)), "can_read", user("carl"))
 
     def ref(entry: int) -> ObjectRef:
         return ObjectRef("file", str(entry))
 
     assert objects(db, engine, user("bob"), "can_read", "file") == {ref(project), ref(visible)}
-    assert objects(db, engine, user("ann"), "can_read", "file") == {ref(secret), ref(hidden)}
+    assert objects(db, engine, user("ann"), "can_read", "file") == {
+        ref(secret),
+        ref(hidden),
+        ref(deeper),
+        ref(inner),
+    }
+    assert objects(db, engine, user("carl"), "can_read", "file") == {ref(deeper), ref(inner)}
     # The plain parent relation does not stop at restricted folders.
     assert objects(db, engine, SubjectRef("file", str(project)), "parent", "file") == {
         ref(secret),
@@ -493,6 +505,66 @@ def test_children_ids_lists_children_with_their_restricted_flag(db: Database) ->
     assert sorted(found[root.id]) == [(a.id, False), (b.id, False)]
     assert found[a.id] == [(c.id, True)]
     assert b.id not in found and 999_999 not in found
+
+
+def _small_tree(tree: TreeStore, conn: Connection) -> dict[str, int]:
+    """top/a/b/f1, top/a/s (restricted)/f2, top/a/s/t/f3, top/g: names -> ids."""
+    top = tree.create(
+        conn, parent_id=tree.root(conn).id, name="top", kind=DIRECTORY, owner="x", now=0.0
+    )
+    ids = {"root": top.id}
+    for name, parent, kind in (
+        ("a", "root", DIRECTORY),
+        ("b", "a", DIRECTORY),
+        ("f1", "b", FILE),
+        ("s", "a", DIRECTORY),
+        ("f2", "s", FILE),
+        ("t", "s", DIRECTORY),
+        ("f3", "t", FILE),
+        ("g", "root", FILE),
+    ):
+        ids[name] = tree.create(
+            conn, parent_id=ids[parent], name=name, kind=kind, owner="x", now=0.0
+        ).id
+    tree.set_restricted(conn, ids["s"], True)
+    return ids
+
+
+def _assert_descendant_ids(tree: TreeStore, conn: Connection, ids: dict[str, int]) -> None:
+    def text(*names: str) -> set[str]:
+        return {str(ids[n]) for n in names}
+
+    everything = text("a", "b", "f1", "s", "f2", "t", "f3", "g")
+    assert tree.descendant_ids(conn, [ids["root"]], through_restricted=True) == everything
+    assert tree.descendant_ids(conn, [ids["root"]], through_restricted=False) == text(
+        "a", "b", "f1", "g"
+    )
+    # A parent below another parent is listed (it is below one) and walked once.
+    assert tree.descendant_ids(conn, [ids["a"], ids["b"]], through_restricted=False) == text(
+        "b", "f1"
+    )
+    # Below a restricted folder, inheritance goes on: only the folder itself is cut off.
+    assert tree.descendant_ids(conn, [ids["s"]], through_restricted=False) == text("f2", "t", "f3")
+    assert tree.descendant_ids(conn, [ids["g"], 999_999], through_restricted=True) == set()
+    assert tree.descendant_ids(conn, [], through_restricted=True) == set()
+
+
+def test_descendant_ids_walks_directories_and_can_stop_at_restricted_ones(db: Database) -> None:
+    tree = TreeStore()
+    with db.write() as conn:
+        _assert_descendant_ids(tree, conn, _small_tree(tree, conn))
+
+
+def test_descendant_ids_asks_no_file_for_children(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = TreeStore()
+    with db.write() as conn:
+        ids = _small_tree(tree, conn)
+    with counting_statements(db, monkeypatch) as seen, db.read() as conn:
+        tree.descendant_ids(conn, [ids["root"]], through_restricted=True)
+    # One statement per level of directories: top; a; b and s; t.
+    assert len([sql for sql in seen if "FROM entries" in sql]) == 4
 
 
 # --- list_subjects ----------------------------------------------------------------------
@@ -705,5 +777,8 @@ def test_reverse_queries_on_postgresql(tmp_path: Path) -> None:
                     conn, parent_id=root.id, name="c", kind=FILE, owner="x", now=0.0
                 )
                 assert tree.children_ids(conn, [root.id]) == {root.id: [(child.id, False)]}
+            with database.write() as conn:
+                _assert_descendant_ids(tree, conn, _small_tree(tree, conn))
+            _assert_file_tree_listing(database, tree)
         finally:
             database.dispose()

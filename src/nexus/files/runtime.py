@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -20,6 +20,7 @@ from nexus.authz import (
     VirtualRelation,
 )
 from nexus.authz.dsl import parse_schema
+from nexus.authz.lookup import ReverseHierarchy
 from nexus.blobs import LocalBlobStore
 from nexus.config import ServerSettings
 from nexus.db.engine import Database, open_engine, open_engine_without_pool
@@ -148,10 +149,25 @@ def _tree_reverse_relations(
     ) -> Mapping[str, Sequence[ObjectRef]]:
         return related(conn, ids, inheriting=True)
 
+    def below(conn: Connection, ids: Collection[str]) -> Collection[str]:
+        return tree.descendant_ids(conn, _entry_ids(ids), through_restricted=True)
+
+    def inheriting_below(conn: Connection, ids: Collection[str]) -> Collection[str]:
+        # A restricted directory inherits nothing: the walk stops before it.
+        return tree.descendant_ids(conn, _entry_ids(ids), through_restricted=False)
+
     return {
-        (OBJECT_TYPE_FILE, "parent"): children,
-        (OBJECT_TYPE_FILE, "inherit_parent"): inheriting_children,
+        (OBJECT_TYPE_FILE, "parent"): ReverseHierarchy(children, below),
+        (OBJECT_TYPE_FILE, "inherit_parent"): ReverseHierarchy(
+            inheriting_children, inheriting_below
+        ),
     }
+
+
+def _entry_ids(ids: Iterable[str]) -> list[int]:
+    """The entries named by object ids: only the canonical form of an entry's id (ASCII
+    digits, no leading zero) names it; int() also reads "012" and "١٢" as 12."""
+    return [int(i) for i in ids if i.isdecimal() and i.isascii() and (i[0] != "0" or i == "0")]
 
 
 def _ensure_namespaces(runtime: Runtime) -> None:

@@ -348,6 +348,37 @@ class TreeStore:
                 kids.append((child_id, bool(restricted)))
         return found
 
+    def descendant_ids(
+        self, conn: Connection, parent_ids: Iterable[int], *, through_restricted: bool
+    ) -> set[str]:
+        """The ids, as text, of every entry below ``parent_ids`` (a parent itself only when
+        it is below another). ``through_restricted=False`` leaves out restricted entries
+        and everything below them (what a grant above does not reach).
+
+        For listing every file a grant on a directory reaches: one statement per level
+        (per chunk of directories), and only directories are asked for children (files
+        never have any; ``descendants`` relies on that too), so a folder of 100,000 files
+        costs no round asking each of them. The database turns the ids into text, the
+        form of permission-engine object ids, instead of one str() per entry in Python.
+        """
+        found: set[str] = set()
+        asked = set(parent_ids)
+        level = sorted(asked)
+        columns = "SELECT CAST(id AS TEXT), kind = ? FROM entries WHERE "
+        condition = "" if through_restricted else " AND NOT restricted"
+        while level:
+            directories: list[int] = []
+            for start in range(0, len(level), fast.IN_CHUNK):
+                chunk = level[start : start + fast.IN_CHUNK]
+                sql = columns + fast.in_list(conn, "parent_id", chunk, "bigint") + condition
+                rows = fast.fetch_all(conn, sql, [DIRECTORY, *fast.in_params(conn, chunk)])
+                found.update([text for text, _ in rows])
+                directories += [int(text) for text, is_directory in rows if is_directory]
+            # A parent below another parent is reached twice: walk it once.
+            level = [d for d in directories if d not in asked]
+            asked.update(level)
+        return found
+
     def path_of(self, conn: Connection, entry_id: int) -> str:
         """The current path of an entry (walks up the tree)."""
         names: list[str] = []
