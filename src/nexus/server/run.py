@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -109,6 +110,10 @@ def serve(settings: ServerSettings, *, access_log: bool = False) -> None:
         settings.data_dir.resolve(),
         socket_path,
     )
+    # What startup built (modules, app, schema, pools) lives as long as the process: keep it
+    # out of the collector's full passes, which otherwise walk all of it every few big
+    # requests (measured: a 10,000-entry listing paused ~50-90 ms by one such pass).
+    gc.freeze()
     try:
         asyncio.run(_serve_both(api, admin))
     finally:
