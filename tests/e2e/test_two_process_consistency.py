@@ -640,7 +640,7 @@ def test_a_check_overlapping_a_commit_elsewhere_leaves_nothing_stale_cached(
     # grant), or the tree edge of the moved file or the restricted folder.
     shared = entry(first, "/workspace/top/shared")
     owner: Any = first.runtime.engine.store if change == "revoke" else first.runtime.tree
-    method = "tuples_for_objects" if change == "revoke" else "parent_ids"
+    method = "tuples_for_objects" if change == "revoke" else "known"
     reads_old_state: Callable[[list[Any]], bool] = {
         "revoke": lambda keys: top in keys,
         "move out": lambda keys: int(doc.id) in keys,

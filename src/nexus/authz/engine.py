@@ -431,8 +431,8 @@ class PermissionEngine:
         fresh: dict[ObjectRef, bool] = {}
         if ctx.for_subject and self._union_only:
             granted = self._check_set(ctx, relation, todo)
-            for obj in todo:
-                fresh[obj] = obj in granted
+            fresh = dict.fromkeys(todo, False)
+            fresh.update(dict.fromkeys(granted, True))
         else:
             self._prefetch(ctx, todo)
             for obj in todo:
@@ -681,9 +681,9 @@ class PermissionEngine:
                 tuplesets=self._stored_tuplesets,
             )
             # Partial: only right for this subject, so never shared through the cache.
-            for obj in missing:
-                rels = partial.get(obj)
-                ctx.tuples[obj] = self._admitted(obj, rels) if rels else _NO_TUPLES
+            ctx.tuples.update(dict.fromkeys(missing, _NO_TUPLES))
+            for obj, rels in partial.items():
+                ctx.tuples[obj] = self._admitted(obj, rels)
             return
         loaded = {
             obj: self._admitted(obj, rels)

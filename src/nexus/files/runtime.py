@@ -80,36 +80,37 @@ def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation
     """The parent edges of files, read from the directory tree instead of stored tuples."""
 
     def edges(
-        ids: Sequence[str], links: Mapping[int, tuple[int, bool]], *, inherit: bool
+        conn: Connection, ids: Sequence[str], *, inherit: bool
     ) -> Mapping[str, Sequence[SubjectRef]]:
+        # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
+        numbered = [(child, int(child)) for child in ids if child.isdecimal()]
+        known = tree.known(conn, [number for _child, number in numbered])
         # One tuple per parent, shared by all its children (a listing has 10,000 of them).
         shared: dict[int, tuple[SubjectRef, ...]] = {}
         found: dict[str, Sequence[SubjectRef]] = {}
-        for child in ids:
-            link = links.get(int(child)) if child.isdecimal() else None
-            if link is None:
+        for child, number in numbered:
+            entry = known.get(number)
+            if entry is None or entry.parent_id is None:
                 continue
-            parent_id, restricted = link
-            if inherit and restricted:
+            if inherit and entry.restricted:
                 # A restricted directory stops grants from above: nothing to inherit from.
                 found[child] = ()
                 continue
-            edge = shared.get(parent_id)
+            edge = shared.get(entry.parent_id)
             if edge is None:
-                edge = shared[parent_id] = (SubjectRef(OBJECT_TYPE_FILE, str(parent_id)),)
+                edge = shared[entry.parent_id] = (
+                    SubjectRef(OBJECT_TYPE_FILE, str(entry.parent_id)),
+                )
             found[child] = edge
         return found
 
     def parents(conn: Connection, ids: Sequence[str]) -> Mapping[str, Sequence[SubjectRef]]:
-        # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
-        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdecimal()])
-        return edges(ids, links, inherit=False)
+        return edges(conn, ids, inherit=False)
 
     def inherited_parents(
         conn: Connection, ids: Sequence[str]
     ) -> Mapping[str, Sequence[SubjectRef]]:
-        links = tree.parent_ids(conn, [int(i) for i in ids if i.isdecimal()])
-        return edges(ids, links, inherit=True)
+        return edges(conn, ids, inherit=True)
 
     return {
         (OBJECT_TYPE_FILE, "parent"): parents,

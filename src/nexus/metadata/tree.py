@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -147,10 +147,8 @@ class TreeStore:
         """The entries directly below ``parent_id``, by name. A listing's main read (10,000
         rows for a big folder), so it runs on the driver (see nexus.db.fast)."""
         rows = fast.fetch_all(conn, _CHILDREN_SQL, [parent_id])
-        memo = _memo(conn)
         found = [_entry_from_columns(row) for row in rows]
-        for entry in found:
-            memo[entry.id] = entry
+        _memo(conn).update(zip([entry.id for entry in found], found, strict=True))
         return found
 
     def resolve(self, conn: Connection, path: str) -> list[Entry]:
@@ -308,18 +306,15 @@ class TreeStore:
         conn.execute(update(entries).where(entries.c.id == entry_id).values(restricted=restricted))
         return self.get_required(conn, entry_id)
 
-    def parent_ids(self, conn: Connection, entry_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
-        """For each entry with a parent: (parent id, whether the entry itself is restricted)."""
+    def known(self, conn: Connection, entry_ids: Sequence[int]) -> Mapping[int, Entry]:
+        """The entries of ``entry_ids`` that exist, by id, read-only: those this
+        transaction has already seen come from its memo (a listing's children do), the
+        rest in one batch. For walking parent links of many entries without a copy each."""
         memo = _memo(conn)
-        wanted = [entry_id for entry_id in set(entry_ids) if entry_id not in memo]
-        if wanted:
-            self.get_many(conn, wanted)
-        found: dict[int, tuple[int, bool]] = {}
-        for entry_id in entry_ids:
-            entry = memo.get(entry_id)
-            if entry is not None and entry.parent_id is not None:
-                found[entry_id] = (entry.parent_id, entry.restricted)
-        return found
+        missing = [entry_id for entry_id in entry_ids if entry_id not in memo]
+        if missing:
+            self.get_many(conn, missing)
+        return memo
 
     def children_ids(
         self, conn: Connection, parent_ids: Sequence[int]
