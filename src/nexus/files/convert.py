@@ -7,19 +7,21 @@ from nexus.files.namespaces import session_path
 from nexus.files.timestamps import iso, iso_or_none
 from nexus.identity import ApiKey, Session, User
 from nexus.metadata import Entry
-from nexus.paths import name
 
 
 def file_info(entry: Entry, path: str) -> FileInfo:
     """The one mapping of an entry to its wire record: a fresh dict per call, so whoever
     receives it (a client's caller too) may change it without affecting anyone else."""
+    modified = iso(entry.modified_at)
+    # Never written since created (most files of a big folder): format it once.
+    created = modified if entry.created_at == entry.modified_at else iso(entry.created_at)
     return {
         "path": path,
-        "name": name(path),
+        "name": entry.name,  # the path's last segment ('' for the root, as stored)
         "type": "directory" if entry.is_directory else "file",
         "size": entry.size,
-        "modified": iso(entry.modified_at),
-        "created": iso(entry.created_at),
+        "modified": modified,
+        "created": created,
         "version": entry.version,
         "etag": entry.blob_hash,
         "owner": entry.owner or None,  # '' once the owner's account was deleted
