@@ -173,3 +173,22 @@ versions = Table(
     Column("created_by", String(64), nullable=False),
     Index("ix_versions_blob_hash", "blob_hash"),
 )
+
+# At most one lock per file, on its stable id: it follows renames and dies with the entry
+# (migration 0003). A row whose expires_at has passed is free to be replaced.
+locks = Table(
+    "locks",
+    metadata,
+    Column(
+        "entry_id",
+        Id,
+        ForeignKey("entries.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    # SHA-256 of the token: the token itself is shown once, to the holder, and never stored.
+    Column("token_hash", String(64), nullable=False),
+    Column("holder", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_locks_holder", "holder"),
+)
