@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -31,6 +32,18 @@ class ServerSettings:
     max_json_bytes: int = 8 * 1024 * 1024
     # Session lifetime when the caller gives no ttl (seconds); None means no expiry.
     default_session_ttl: int | None = None
+    # Longest lock a caller may take or extend to (seconds); longer asks are refused.
+    max_lock_ttl: float = 24 * 3600.0
+    # Version retention (see nexus.files.retention); 0 turns a rule off. A version goes when
+    # it is more than keep_last - 1 versions behind the current one, or was replaced more
+    # than keep_days days ago; the current version always stays.
+    version_keep_last: int = 100
+    version_keep_days: int = 90
+    # Unreferenced blobs (and temp files) younger than this are never collected: a write
+    # stores its blob before its metadata commits (see nexus.blobs.collector).
+    blob_grace_seconds: int = 3600
+    # How often `nexus serve` prunes versions and collects blobs (seconds).
+    storage_sweep_seconds: int = 3600
 
     @property
     def resolved_database_url(self) -> str:
@@ -67,6 +80,14 @@ class ServerSettings:
         if env.get("NEXUS_MAX_JSON_BYTES"):
             limit = _byte_limit("NEXUS_MAX_JSON_BYTES", env["NEXUS_MAX_JSON_BYTES"])
             settings = replace(settings, max_json_bytes=limit)
+        if env.get("NEXUS_MAX_LOCK_TTL"):
+            settings = replace(
+                settings, max_lock_ttl=_seconds("NEXUS_MAX_LOCK_TTL", env["NEXUS_MAX_LOCK_TTL"])
+            )
+        for variable, setting, minimum in _STORAGE_VARIABLES:
+            if env.get(variable):
+                value = _whole_number(variable, env[variable], minimum)
+                settings = replace(settings, **{setting: value})  # type: ignore[arg-type]
         given = {key: value for key, value in overrides.items() if value is not None}
         if "data_dir" in given:
             given["data_dir"] = Path(str(given["data_dir"]))
@@ -80,6 +101,36 @@ def _byte_limit(name: str, text: str) -> int:
             code="invalid_config",
         )
     return int(text)
+
+
+# (environment variable, setting, smallest value): 0 turns a retention rule off.
+_STORAGE_VARIABLES = (
+    ("NEXUS_VERSION_KEEP_LAST", "version_keep_last", 0),
+    ("NEXUS_VERSION_KEEP_DAYS", "version_keep_days", 0),
+    ("NEXUS_BLOB_GRACE_SECONDS", "blob_grace_seconds", 1),
+    ("NEXUS_STORAGE_SWEEP_SECONDS", "storage_sweep_seconds", 1),
+)
+
+
+def _whole_number(name: str, text: str, minimum: int) -> int:
+    if not text.strip().isdigit() or int(text) < minimum:
+        raise NexusValidationError(
+            f"{name} must be a whole number of at least {minimum}, not {text!r}",
+            code="invalid_config",
+        )
+    return int(text)
+
+
+def _seconds(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise NexusValidationError(
+            f"{name} must be a positive number of seconds, not {text!r}", code="invalid_config"
+        )
+    return value
 
 
 def admin_socket_path(port: int, environ: Mapping[str, str] | None = None) -> Path:

@@ -6,9 +6,9 @@ so ``datetime.fromisoformat`` reads them and they compare with ``datetime.utcnow
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 from typing_extensions import TypedDict
 
 API_PREFIX = "/api/v1"
@@ -108,6 +108,38 @@ class RestrictRequest(StrictModel):
 class Deleted(BaseModel):
     path: str
     deleted: bool = True
+
+
+# --- versions and storage ---------------------------------------------------------------
+
+
+class VersionInfo(BaseModel):
+    version: int
+    size: int
+    etag: str = Field(description="SHA-256 of the version's content")
+    created: str = Field(description="When this version was written")
+    created_by: str = Field(description="The user id that wrote it")
+    current: bool = Field(description="Whether it is the file's current content")
+
+
+class VersionList(BaseModel):
+    path: str
+    versions: list[VersionInfo] = Field(description="Every kept version, newest first")
+
+
+class RestoreRequest(StrictModel):
+    path: str
+    version: int = Field(strict=True, description="The kept version whose content comes back")
+    if_version: int | None = Field(
+        default=None, strict=True, description="Only if the file is still at this version"
+    )
+
+
+class StorageSweep(BaseModel):
+    versions_removed: int = Field(description="Old versions dropped by the retention rules")
+    blobs_removed: int = Field(description="Stored contents no file or version referred to")
+    bytes_freed: int
+    temp_files_removed: int = Field(description="Leftovers of interrupted writes")
 
 
 # --- permissions ------------------------------------------------------------------------
@@ -284,6 +316,57 @@ class GroupList(BaseModel):
 class GroupMemberRequest(StrictModel):
     subject_type: SubjectType = "user"
     subject_id: str
+
+
+# --- locks ------------------------------------------------------------------------------
+
+# Any JSON value: the service checks ttls and tokens itself, so a string or a bool gets the
+# same stable error code (invalid_ttl, invalid_token) over HTTP as embedded.
+LockTtl = Annotated[
+    Any,
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0}),
+    Field(description="Seconds until the lock expires (at most the server's max_lock_ttl)"),
+]
+LockToken = Annotated[Any, WithJsonSchema({"type": "string"})]
+
+
+class LockRequest(StrictModel):
+    path: str
+    ttl: LockTtl
+
+
+class ExtendLockRequest(StrictModel):
+    path: str
+    token: LockToken
+    ttl: LockTtl
+
+
+class UnlockRequest(StrictModel):
+    path: str
+    token: Annotated[
+        Any,
+        WithJsonSchema({"type": ["string", "null"]}),
+        Field(description="The lock's token; null lets an admin break someone else's lock"),
+    ] = None
+
+
+class LockInfo(BaseModel):
+    path: str
+    locked: bool
+    holder: str | None = Field(description="Who holds the lock; null when not locked")
+    created: str | None
+    expires: str | None
+
+
+class NewLock(LockInfo):
+    """A lock just taken: LockInfo plus the token, shown only to its holder, only now."""
+
+    token: str
+
+
+class Unlocked(BaseModel):
+    path: str
+    unlocked: bool = True
 
 
 # --- sessions ---------------------------------------------------------------------------

@@ -2,7 +2,11 @@
 
 A blob is named by the SHA-256 of its bytes and lives at ``ab/cd/abcd...``. It is written to
 a temporary file, fsynced and renamed into place (then the directory is fsynced), so a blob
-that is visible is always complete; identical content is stored once.
+that is visible is always complete; identical content is stored once. New directories on
+the way are fsynced into their parents too, so after a power loss a blob that ``put``
+returned is still reachable (a killed process loses nothing: the kernel keeps what it wrote).
+A crash in the middle of ``put`` can leave a file in ``tmp/`` (never a partial blob);
+``temp_files`` lists them.
 """
 
 from __future__ import annotations
@@ -10,14 +14,34 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 _TEMP_DIR = "tmp"
+_HEX = frozenset("0123456789abcdef")
+_READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file found in the store's directory: a blob (``name`` is its digest) or a temp file."""
+
+    name: str
+    size: int
+    modified_at: float
 
 
 class BlobStore(Protocol):
     def put(self, data: bytes) -> str: ...
+    def _make_directories(self, directory: Path) -> None:
+        """``ab/cd/``, each new one fsynced into its parent so the blob's path survives."""
+        for level in (directory.parent, directory):
+            if not level.is_dir():
+                level.mkdir(exist_ok=True)
+                _fsync_directory(level.parent)
+
     def get(self, digest: str) -> bytes: ...
     def exists(self, digest: str) -> bool: ...
     def delete(self, digest: str) -> None: ...
@@ -25,6 +49,27 @@ class BlobStore(Protocol):
 
 def digest_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _is_digest(name: str) -> bool:
+    return len(name) == 64 and all(ch in _HEX for ch in name)
+
+
+def _stored(path: Path) -> StoredFile | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:  # removed while we looked (a collection, a finished put)
+        return None
+    return StoredFile(path.name, status.st_size, status.st_mtime)
+
+
+def _refresh(path: Path) -> bool:
+    """Set ``path``'s mtime to now; False when there is no such file."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -36,9 +81,11 @@ def _fsync_directory(directory: Path) -> None:
 
 
 class LocalBlobStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, create: bool = True):
+        """``create=False`` opens an existing store without touching it (for checks)."""
         self.root = root
-        (root / _TEMP_DIR).mkdir(parents=True, exist_ok=True)
+        if create:
+            (root / _TEMP_DIR).mkdir(parents=True, exist_ok=True)
 
     def _path(self, digest: str) -> Path:
         if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
@@ -49,9 +96,13 @@ class LocalBlobStore:
         """Store ``data`` durably and return its digest."""
         digest = digest_of(data)
         target = self._path(digest)
-        if target.exists():
+        if _refresh(target):
+            # Stored already: its fresh mtime keeps the garbage collector off it until our
+            # caller's metadata commits (nexus.blobs.collector). Gone meanwhile: store it anew.
+            # Another put may have renamed it without its directory fsync yet.
+            _fsync_directory(target.parent)
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._make_directories(target.parent)
         fd, temp_name = tempfile.mkstemp(dir=self.root / _TEMP_DIR)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -65,6 +116,13 @@ class LocalBlobStore:
         _fsync_directory(target.parent)
         return digest
 
+    def _make_directories(self, directory: Path) -> None:
+        """``ab/cd/``, each new one fsynced into its parent so the blob's path survives."""
+        for level in (directory.parent, directory):
+            if not level.is_dir():
+                level.mkdir(exist_ok=True)
+                _fsync_directory(level.parent)
+
     def get(self, digest: str) -> bytes:
         return self._path(digest).read_bytes()
 
@@ -73,3 +131,39 @@ class LocalBlobStore:
 
     def delete(self, digest: str) -> None:
         self._path(digest).unlink(missing_ok=True)
+
+    def content_hash(self, digest: str) -> tuple[str, int]:
+        """The SHA-256 and size of the bytes stored under ``digest``, read in chunks
+        (FileNotFoundError when there is no such blob)."""
+        hasher = hashlib.sha256()
+        size = 0
+        with self._path(digest).open("rb") as handle:
+            while chunk := handle.read(_READ_CHUNK):
+                hasher.update(chunk)
+                size += len(chunk)
+        return hasher.hexdigest(), size
+
+    def blobs(self) -> Iterator[StoredFile]:
+        """Every stored blob (``ab/cd/<digest>``); anything else in the tree is skipped."""
+        for first in sorted(self.root.iterdir()):
+            if len(first.name) != 2 or not first.is_dir():
+                continue
+            for second in sorted(first.iterdir()):
+                if not second.is_dir():
+                    continue
+                for path in sorted(second.iterdir()):
+                    name = path.name
+                    if _is_digest(name) and name[:2] == first.name and name[2:4] == second.name:
+                        found = _stored(path)
+                        if found is not None:
+                            yield found
+
+    def temp_files(self) -> Iterator[StoredFile]:
+        """Files in ``tmp/``: puts in progress, or left behind by a process that died."""
+        temp_dir = self.root / _TEMP_DIR
+        if not temp_dir.is_dir():
+            return
+        for path in sorted(temp_dir.iterdir()):
+            found = _stored(path)
+            if found is not None:
+                yield found

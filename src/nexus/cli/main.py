@@ -10,8 +10,11 @@ import click
 from nexus.cli.admin import admin
 from nexus.cli.context import connection_options
 from nexus.cli.files import COMMANDS as FILE_COMMANDS
+from nexus.cli.locks import COMMANDS as LOCK_COMMANDS
 from nexus.cli.output import report_error
 from nexus.cli.rebac import rebac
+from nexus.cli.versions import COMMANDS as VERSION_COMMANDS
+from nexus.cli.versions import gc
 from nexus.errors import NexusError
 from nexus.version import __version__
 
@@ -44,6 +47,11 @@ cli.add_command(admin)
 cli.add_command(rebac)
 for _command in FILE_COMMANDS:
     cli.add_command(_command)
+for _command in LOCK_COMMANDS:
+    cli.add_command(_command)
+for _command in VERSION_COMMANDS:
+    cli.add_command(_command)
+admin.add_command(gc)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

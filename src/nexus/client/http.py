@@ -314,6 +314,21 @@ class HttpClient(NexusClient):
         )
         return self._file_call("POST", "/files/restrict", json_body=body.model_dump())
 
+    # --- versions -----------------------------------------------------------------------
+
+    def list_versions(self, path: str) -> list[Record]:
+        params = _query(path=check.path(path))
+        listing = self._call(models.VersionList, "GET", "/files/versions", params=params)
+        return [version.model_dump() for version in listing.versions]
+
+    def restore_version(self, path: str, version: int, *, if_version: int | None = None) -> Record:
+        body = models.RestoreRequest(
+            path=check.path(path),
+            version=check.integer(version, "version", minimum=1),
+            if_version=check.optional_integer(if_version, "if_version", minimum=0),
+        )
+        return self._file_call("POST", "/files/restore", json_body=body.model_dump())
+
     # --- permissions --------------------------------------------------------------------
 
     def grant_permission(
@@ -527,6 +542,32 @@ class HttpClient(NexusClient):
         route = f"/sessions/{_segment(session_id, _missing('session', session_id))}"
         self._call(models.Deleted, "DELETE", route)
 
+    # --- locks --------------------------------------------------------------------------
+
+    def lock_record(self, path: str, ttl: float) -> Record:
+        body = models.LockRequest(path=check.path(path), ttl=check.lock_ttl(ttl))
+        return self._call(
+            models.NewLock, "POST", "/locks", json_body=body.model_dump()
+        ).model_dump()
+
+    def unlock(self, path: str, token: str | None) -> None:
+        body = models.UnlockRequest(
+            path=check.path(path), token=None if token is None else check.lock_token(token)
+        )
+        self._call(models.Unlocked, "POST", "/locks/unlock", json_body=body.model_dump())
+
+    def extend_lock(self, path: str, token: str, ttl: float) -> Record:
+        body = models.ExtendLockRequest(
+            path=check.path(path), token=check.lock_token(token), ttl=check.lock_ttl(ttl)
+        )
+        return self._call(
+            models.LockInfo, "POST", "/locks/extend", json_body=body.model_dump()
+        ).model_dump()
+
+    def lock_info(self, path: str) -> Record:
+        params = _query(path=check.path(path))
+        return self._call(models.LockInfo, "GET", "/locks", params=params).model_dump()
+
     # --- identity and admin -------------------------------------------------------------
 
     def whoami(self) -> Record:
@@ -584,3 +625,6 @@ class HttpClient(NexusClient):
         key_id = check.text(key_id, "key_id")
         route = f"/admin/keys/{_segment(key_id, _missing('key', key_id))}"
         return self._call(models.KeyInfo, "DELETE", route).model_dump()
+
+    def collect_garbage(self) -> Record:
+        return self._call(models.StorageSweep, "POST", "/admin/gc").model_dump()

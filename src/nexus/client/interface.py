@@ -100,6 +100,18 @@ class NexusClient(ABC):
     def set_restricted(self, path: str, restricted: bool = True) -> Record:
         """Stop (or resume) grants from above at this directory; returns FileInfo."""
 
+    # --- versions -----------------------------------------------------------------------
+
+    @abstractmethod
+    def list_versions(self, path: str) -> list[Record]:
+        """VersionInfo of every kept version of a file, newest first (anyone who may read
+        it): ``{version, size, etag, created, created_by, current}``."""
+
+    @abstractmethod
+    def restore_version(self, path: str, version: int, *, if_version: int | None = None) -> Record:
+        """Write ``version``'s content as the file's next version (the history stays);
+        returns FileInfo. Unknown version: NexusValidationError ``unknown_version``."""
+
     # --- permissions --------------------------------------------------------------------
 
     @abstractmethod
@@ -316,6 +328,38 @@ class NexusClient(ABC):
     def delete_session(self, session_id: str) -> None:
         """End a session and delete its directory."""
 
+    # --- locks --------------------------------------------------------------------------
+
+    def lock(self, path: str, ttl: float) -> str:
+        """Lock a file for ``ttl`` seconds (more than 0, at most the server's maximum,
+        default 24 h) and return the lock token, the only key to unlock or extend it.
+
+        Needs write access. While the lock lives, everyone else's writes, appends, deletes
+        and moves of the file (or of a folder holding it) raise NexusLockedError; the holder
+        writes as usual, without the token. A live lock (anyone's) raises NexusLockedError;
+        an expired one is replaced. Directories: NexusValidationError ``is_a_directory``."""
+        token: str = self.lock_record(path, ttl)["token"]
+        return token
+
+    @abstractmethod
+    def lock_record(self, path: str, ttl: float) -> Record:
+        """:meth:`lock` as NewLock ``{path, locked, holder, created, expires, token}``."""
+
+    @abstractmethod
+    def unlock(self, path: str, token: str | None) -> None:
+        """Release your lock. ``token=None`` lets an admin break anyone's lock. A token
+        that is not the lock's (or not yours): NexusLockedError ``lock_token_mismatch``;
+        no live lock: NexusConflictError ``not_locked``."""
+
+    @abstractmethod
+    def extend_lock(self, path: str, token: str, ttl: float) -> Record:
+        """Make your live lock expire ``ttl`` seconds from now; returns LockInfo."""
+
+    @abstractmethod
+    def lock_info(self, path: str) -> Record:
+        """LockInfo ``{path, locked, holder, created, expires}`` (never the token), for
+        anyone who may read the file."""
+
     # --- identity and admin -------------------------------------------------------------
 
     @abstractmethod
@@ -353,3 +397,7 @@ class NexusClient(ABC):
     @abstractmethod
     def revoke_api_key(self, key_id: str) -> Record:
         """KeyInfo of the revoked key."""
+
+    @abstractmethod
+    def collect_garbage(self) -> Record:
+        """StorageSweep: apply version retention and remove unreferenced blobs now (admins)."""

@@ -140,6 +140,21 @@ class EmbeddedClient(NexusClient):
             )
         )
 
+    # --- versions -----------------------------------------------------------------------
+
+    def list_versions(self, path: str) -> list[Record]:
+        listing = self._svc.versions.list_versions(self._principal, check.path(path))
+        return _dump_all(listing.versions)
+
+    def restore_version(self, path: str, version: int, *, if_version: int | None = None) -> Record:
+        info = self._svc.versions.restore_version(
+            self._principal,
+            check.path(path),
+            check.integer(version, "version", minimum=1),
+            if_version=check.optional_integer(if_version, "if_version", minimum=0),
+        )
+        return _file(info)
+
     # --- permissions --------------------------------------------------------------------
 
     def grant_permission(
@@ -303,6 +318,25 @@ class EmbeddedClient(NexusClient):
     def delete_session(self, session_id: str) -> None:
         self._svc.sessions.delete(self._principal, check.text(session_id, "session_id"))
 
+    # --- locks --------------------------------------------------------------------------
+
+    def lock_record(self, path: str, ttl: float) -> Record:
+        path, ttl = check.path(path), check.lock_ttl(ttl)
+        return _dump(self._svc.locks.lock(self._principal, path, ttl))
+
+    def unlock(self, path: str, token: str | None) -> None:
+        path = check.path(path)
+        self._svc.locks.unlock(
+            self._principal, path, None if token is None else check.lock_token(token)
+        )
+
+    def extend_lock(self, path: str, token: str, ttl: float) -> Record:
+        path, token, ttl = check.path(path), check.lock_token(token), check.lock_ttl(ttl)
+        return _dump(self._svc.locks.extend(self._principal, path, token, ttl))
+
+    def lock_info(self, path: str) -> Record:
+        return _dump(self._svc.locks.info(self._principal, check.path(path)))
+
     # --- identity and admin -------------------------------------------------------------
 
     def whoami(self) -> Record:
@@ -355,6 +389,9 @@ class EmbeddedClient(NexusClient):
 
     def revoke_api_key(self, key_id: str) -> Record:
         return _dump(self._svc.admin.revoke_api_key(self._principal, check.text(key_id, "key_id")))
+
+    def collect_garbage(self) -> Record:
+        return _dump(self._svc.maintenance.collect_garbage(self._principal))
 
 
 def open_embedded(settings: ClientSettings) -> EmbeddedClient:

@@ -11,11 +11,14 @@ from nexus.files.creation import Creator
 from nexus.files.explain_ops import ExplainOperations
 from nexus.files.file_ops import FileOperations
 from nexus.files.group_ops import GroupOperations
+from nexus.files.lock_ops import LockOperations
+from nexus.files.maintenance_ops import MaintenanceOperations
 from nexus.files.permission_ops import PermissionOperations
 from nexus.files.principal import Principal
 from nexus.files.rebac_ops import RebacOperations
 from nexus.files.runtime import Runtime, open_runtime
 from nexus.files.session_ops import SessionOperations
+from nexus.files.version_ops import VersionOperations
 
 
 class NexusService:
@@ -25,12 +28,15 @@ class NexusService:
         creator = Creator(runtime, access)
         self.auth = Authenticator(runtime)
         self.files = FileOperations(runtime, access, creator)
+        self.locks = LockOperations(runtime, access)
         self.permissions = PermissionOperations(runtime, access, creator)
         self.rebac = RebacOperations(runtime, access, self.permissions)
         self.explain = ExplainOperations(runtime, access, self.permissions)
         self.groups = GroupOperations(runtime)
         self.sessions = SessionOperations(runtime)
         self.admin = AdminOperations(runtime, self.sessions)
+        self.versions = VersionOperations(runtime, access)
+        self.maintenance = MaintenanceOperations(runtime)
 
     @staticmethod
     def whoami(principal: Principal) -> WhoAmI:

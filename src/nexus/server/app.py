@@ -11,8 +11,10 @@ from nexus.server import (
     routes_admin,
     routes_files,
     routes_groups,
+    routes_locks,
     routes_permissions,
     routes_sessions,
+    routes_versions,
 )
 from nexus.server.authentication import AuthenticationMiddleware
 from nexus.server.body_limits import BodyLimitMiddleware
@@ -42,6 +44,8 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     for module in (routes_files, routes_permissions, routes_groups, routes_sessions, routes_admin):
         api.include_router(module.router)
+    api.include_router(routes_versions.router)
+    api.include_router(routes_locks.router)
     app.include_router(api)
     settings = service.runtime.settings
     # Added first, so it runs inside authentication: a caller without a key gets 401 either way.

@@ -35,6 +35,36 @@ from nexus.errors import NexusValidationError
     default=None,
     help="Largest JSON request body accepted [default: $NEXUS_MAX_JSON_BYTES or 8 MiB].",
 )
+@click.option(
+    "--keep-versions",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
+    help="Keep each file's last N versions, the current one included; 0: no count limit "
+    "[default: $NEXUS_VERSION_KEEP_LAST or 100].",
+)
+@click.option(
+    "--keep-version-days",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="DAYS",
+    help="Drop versions replaced more than DAYS days ago; 0: no age limit "
+    "[default: $NEXUS_VERSION_KEEP_DAYS or 90].",
+)
+@click.option(
+    "--blob-grace-seconds",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Never collect an unreferenced blob younger than this "
+    "[default: $NEXUS_BLOB_GRACE_SECONDS or 3600].",
+)
+@click.option(
+    "--max-lock-ttl",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Longest lock a caller may take [default: $NEXUS_MAX_LOCK_TTL or 86400].",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 def serve(
     host: str,
@@ -43,6 +73,10 @@ def serve(
     db_url: str | None,
     max_file_bytes: int | None,
     max_json_bytes: int | None,
+    keep_versions: int | None,
+    keep_version_days: int | None,
+    blob_grace_seconds: int | None,
+    max_lock_ttl: float | None,
     access_log: bool,
 ) -> None:
     """Run the Nexus server (HTTP API plus the local admin socket)."""
@@ -56,6 +90,10 @@ def serve(
             database_url=db_url,
             max_file_bytes=max_file_bytes,
             max_json_bytes=max_json_bytes,
+            version_keep_last=keep_versions,
+            version_keep_days=keep_version_days,
+            blob_grace_seconds=blob_grace_seconds,
+            max_lock_ttl=max_lock_ttl,
         )
     except NexusValidationError as error:
         # A bad NEXUS_MAX_*_BYTES value: one clear line, not a traceback.

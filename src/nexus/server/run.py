@@ -43,6 +43,12 @@ def _sweep_sessions(service: NexusService, stop: threading.Event) -> None:
                 log.info("removed %d expired session(s)", removed)
         except Exception:  # keep sweeping; the next round retries
             log.exception("session sweep failed")
+        try:
+            swept = service.maintenance.sweep_if_due()  # versions and blobs, hourly by default
+            if swept is not None and (swept.versions_removed or swept.blobs_removed):
+                log.info("storage sweep: %s", swept.model_dump())
+        except Exception:
+            log.exception("storage sweep failed")
 
 
 def _write_server_info(settings: ServerSettings, socket_path: Path) -> None:

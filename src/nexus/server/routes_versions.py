@@ -1,0 +1,31 @@
+"""Version routes: a file's history, restoring a version, and storage garbage collection."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from nexus.api.models import FileInfo, RestoreRequest, StorageSweep, VersionList
+from nexus.server.dependencies import Caller, Service
+
+router = APIRouter(tags=["versions"])
+
+PathParam = Annotated[str, Query(description="Absolute Nexus path of a file")]
+
+
+@router.get("/files/versions")
+def list_versions(service: Service, caller: Caller, path: PathParam) -> VersionList:
+    return service.versions.list_versions(caller, path)
+
+
+@router.post("/files/restore")
+def restore_version(service: Service, caller: Caller, body: RestoreRequest) -> FileInfo:
+    return service.versions.restore_version(
+        caller, body.path, body.version, if_version=body.if_version
+    )
+
+
+@router.post("/admin/gc", tags=["admin"])
+def collect_garbage(service: Service, caller: Caller) -> StorageSweep:
+    return service.maintenance.collect_garbage(caller)
