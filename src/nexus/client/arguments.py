@@ -6,11 +6,12 @@ canonical string for a path) or raises :class:`NexusValidationError` naming the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from nexus import paths
 from nexus.api.models import MAX_BATCH_SIZE
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, has_surrogate
 
 _CODE = "invalid_argument"
 
@@ -138,3 +139,25 @@ def permission_requests(value: object, name: str) -> list[dict[str, str]]:
             {field: text(fields.get(field), f"{where}.{field}") for field in _REQUEST_FIELDS}
         )
     return requests
+
+
+def lock_ttl(value: object, name: str = "ttl") -> float:
+    """A lock's lifetime in seconds: a finite number above 0 (the server has the maximum)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise NexusValidationError(
+            f"{name} must be a number of seconds, not {_type_name(value)}", code="invalid_ttl"
+        )
+    if not (math.isfinite(value) and value > 0):
+        raise NexusValidationError(
+            f"{name} must be a number of seconds above 0, not {value!r}", code="invalid_ttl"
+        )
+    return float(value)
+
+
+def lock_token(value: object, name: str = "token") -> str:
+    """A lock token as lock() returned it (the server decides whether it is the right one)."""
+    if not isinstance(value, str) or not value or has_surrogate(value):
+        raise NexusValidationError(
+            f"{name} must be the lock token that lock() returned", code="invalid_token"
+        )
+    return value

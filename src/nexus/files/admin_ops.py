@@ -8,6 +8,7 @@ from nexus.api.models import KeyInfo, NewKey, UserInfo
 from nexus.authz import RelationshipFilter
 from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError, shown
 from nexus.files.convert import key_info, user_info
+from nexus.files.lock_ops import drop_locks_held_by
 from nexus.files.namespaces import inbox_path
 from nexus.files.principal import Principal
 from nexus.files.removal import remove_subtree
@@ -92,6 +93,7 @@ class AdminOperations:
             )
             # A later account with the same id must not even look like the owner.
             self.runtime.tree.forget_owner(conn, user_id)
+            drop_locks_held_by(conn, user_id)
             self.runtime.users.delete(conn, user_id)
 
     def create_api_key(

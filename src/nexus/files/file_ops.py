@@ -17,6 +17,7 @@ from nexus.files.access import Access, Resolved, denied
 from nexus.files.convert import file_info
 from nexus.files.creation import CreateRaceLost, Creator, retry_create_races
 from nexus.files.listing import is_session_directory, list_directory
+from nexus.files.lock_ops import require_unlocked
 from nexus.files.namespaces import is_root
 from nexus.files.principal import Principal
 from nexus.files.removal import remove_subtree
@@ -152,6 +153,8 @@ class FileOperations:
                 entry = self.creator.create(conn, principal, resolved, FILE)
             current = self.runtime.tree.lock_for_update(conn, entry.id)
             assert current is not None
+            if resolved.exists:  # a file made just now has no lock
+                require_unlocked(self.runtime, conn, principal, "write", path, [current])
             if if_version is not None and current.version != if_version:
                 raise NexusConflictError(
                     f"{path} is at version {current.version}, not {if_version}", path=path
@@ -215,6 +218,8 @@ class FileOperations:
             current = self.runtime.tree.lock_for_update(conn, entry.id)
             if current is None or (seen is not None and current.version != seen.version):
                 return None
+            if seen is not None:
+                require_unlocked(self.runtime, conn, principal, "append to", path, [current])
             updated = self.runtime.tree.set_content(
                 conn,
                 current,
@@ -263,6 +268,7 @@ class FileOperations:
                     path=path,
                     code="directory_not_empty",
                 )
+            require_unlocked(self.runtime, conn, principal, "delete", path, [entry, *below])
             remove_subtree(self.runtime, conn, entry, below)
 
     def _require_removable(
@@ -326,6 +332,7 @@ class FileOperations:
                 raise NexusValidationError(
                     f"not a directory: {parent(dst)}", path=dst, code="not_a_directory"
                 )
+            require_unlocked(self.runtime, conn, principal, "move", src, [source.entry, *below])
             moved = self.runtime.tree.move(conn, source.entry.id, destination.id, segments(dst)[-1])
             self.runtime.tree_changed(conn)
             return file_info(moved, dst)
