@@ -80,6 +80,7 @@ def test_a_lock_stops_everyone_else_and_not_its_holder(
         "rename": lambda: service.files.move(bob, DOC, f"{PROJECT}/renamed.md"),
         "move": lambda: service.files.move(bob, DOC, f"{PROJECT}/elsewhere/doc.md"),
         "admin write": lambda: service.files.write(admin, DOC, b"admin"),
+        "restore": lambda: service.versions.restore_version(bob, DOC, 1),
     }
     for name, attempt in attempts.items():
         error = expect(NexusLockedError, "locked", attempt)

@@ -6,6 +6,7 @@ from nexus.api.models import FileInfo, VersionInfo, VersionList
 from nexus.errors import NexusConflictError, NexusValidationError
 from nexus.files.access import Access, denied
 from nexus.files.convert import file_info
+from nexus.files.lock_ops import require_unlocked
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime
 from nexus.files.timestamps import iso
@@ -74,6 +75,7 @@ class VersionOperations:
             _only_files(resolved.entry, path)
             current = self.runtime.tree.lock_for_update(conn, resolved.entry.id)
             assert current is not None
+            require_unlocked(self.runtime, conn, principal, "restore", path, [current])
             if if_version is not None and current.version != if_version:
                 raise NexusConflictError(
                     f"{path} is at version {current.version}, not {if_version}", path=path
