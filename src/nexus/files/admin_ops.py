@@ -72,7 +72,7 @@ class AdminOperations:
             return user_info(self._existing(conn, user_id))
 
     def delete_user(self, principal: Principal, user_id: str) -> None:
-        """Remove an account with its keys, sessions, inbox and every grant to it.
+        """Remove an account with its keys, sessions, inbox, locks and every grant to it.
 
         Files the user made stay where they are; their owner grants go, so the owners of
         the enclosing folders keep writing them and admins grant new owners. A new account

@@ -1,7 +1,7 @@
 """First-class locks on files: lock, unlock, extend_lock, lock_info, and the check that
 every write path makes (``require_unlocked``).
 
-The rules (docs/architecture.md, decision 16): whoever may write a file may lock it; the
+The rules (docs/architecture.md, decision 18): whoever may write a file may lock it; the
 lock is its holder's (user id plus the token, which only ``lock`` ever returns); while it
 is live nobody else may write, append to, delete or move the file, or delete or move a
 folder with it inside; readers see who holds it and until when; it ends at its ttl, on
