@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from nexus.cli.main import cli
+# The console script as installed: entrypoint also attaches serve, demo and admin fsck.
+from nexus.entrypoint import cli
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 

@@ -35,13 +35,6 @@ class StoredFile:
 
 class BlobStore(Protocol):
     def put(self, data: bytes) -> str: ...
-    def _make_directories(self, directory: Path) -> None:
-        """``ab/cd/``, each new one fsynced into its parent so the blob's path survives."""
-        for level in (directory.parent, directory):
-            if not level.is_dir():
-                level.mkdir(exist_ok=True)
-                _fsync_directory(level.parent)
-
     def get(self, digest: str) -> bytes: ...
     def exists(self, digest: str) -> bool: ...
     def delete(self, digest: str) -> None: ...

@@ -36,6 +36,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
+        # A commit returns only after its WAL frames are fsynced, so an acknowledged write
+        # survives power loss too. (NORMAL would survive kill -9 of the process, since the
+        # frames are in the OS page cache, but could lose the last commits on power loss.)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
