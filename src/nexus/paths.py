@@ -1,9 +1,9 @@
 """The one canonical path form, enforced at the edge of every API.
 
 A canonical path is absolute, ``/``-separated, Unicode NFC, with no empty, ``.`` or ``..``
-segments and no NUL or control characters; a segment is at most 255 UTF-8 bytes and the
-whole path at most 4,096. A single trailing slash names the same directory. Anything else
-raises :class:`NexusValidationError` naming the rule it broke.
+segments and no NUL or control characters; a segment is at most 255 UTF-8 bytes, the whole
+path at most 4,096 and 32 segments deep. A single trailing slash names the same directory.
+Anything else raises :class:`NexusValidationError` naming the rule it broke.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from nexus.errors import NexusValidationError, encodable, has_surrogate, shown
 
 MAX_SEGMENT_BYTES = 255
 MAX_PATH_BYTES = 4096
+# Grants reach down the tree one level at a time, and a permission check is bounded to 50
+# nested steps (nexus.authz.engine): 32 levels leave room for relation hops and nested
+# groups above the deepest file (cloud drives bound nesting too, e.g. 100 levels).
+MAX_PATH_DEPTH = 32
 ROOT = "/"
 
 
@@ -59,6 +63,8 @@ def normalize(path: object) -> str:
         return ROOT
     body = canonical[1:-1] if canonical.endswith("/") else canonical[1:]
     segments = body.split("/")
+    if len(segments) > MAX_PATH_DEPTH:
+        raise _reject(path, f"path is more than {MAX_PATH_DEPTH} levels deep")
     for segment in segments:
         if segment == "":
             raise _reject(path, "path has an empty segment ('//')")

@@ -49,6 +49,7 @@ def test_canonical_forms(given_path: str, canonical: str) -> None:
         ("/a\nb", "control"),
         ("/" + "x" * 256, "255"),
         ("/" + "/".join(["y" * 200] * 21), "4096"),
+        ("/" + "/".join(["d"] * 33), "32 levels"),
         ("/\ud800", "surrogate"),
     ],
 )
@@ -57,6 +58,11 @@ def test_invalid_paths_name_the_rule(bad: str, rule: str) -> None:
         normalize(bad)
     assert rule in str(raised.value)
     assert raised.value.detail_code == "invalid_path"
+
+
+def test_thirty_two_levels_are_allowed() -> None:
+    deepest = "/" + "/".join(["d"] * 32)
+    assert normalize(deepest) == deepest
 
 
 @pytest.mark.parametrize("not_a_string", [None, 3, b"/bytes", ["/a"]])

@@ -118,6 +118,14 @@ class DepthExceededError(NexusValidationError):
         super().__init__(message, code="depth_exceeded")
 
 
+def _too_deep(relation: str, max_depth: int) -> str:
+    # No object ids: the caller named paths, and ids are internal (a hidden entry's too).
+    return (
+        f"checking {relation} needs more than {max_depth} nested steps "
+        "(folders or groups nested too deeply)"
+    )
+
+
 class _RevisionCache:
     """What the engine learned at one revision, shared by all threads, LRU-bounded.
 
@@ -830,10 +838,7 @@ class PermissionEngine:
         if depth >= self._max_depth:
             result.fail(
                 remaining,
-                DepthExceededError(
-                    f"checking {subject} against {type_name}#{relation} needs more than "
-                    f"{self._max_depth} nested steps"
-                ),
+                DepthExceededError(_too_deep(relation, self._max_depth)),
             )
             return result
         # A single check would have this node on the stack below whatever it asks next.
@@ -1037,10 +1042,7 @@ class PermissionEngine:
             return False, _INFINITY  # no kind of path to such subjects: plainly false
         position = len(ctx.stack)
         if position >= self._max_depth:
-            raise DepthExceededError(
-                f"checking {ctx.subject} against {obj}#{relation} needs more than "
-                f"{self._max_depth} nested steps"
-            )
+            raise DepthExceededError(_too_deep(relation, self._max_depth))
         ctx.stack[key] = position
         try:
             result, low = self._rewrite(ctx, obj, relation, rewrite)

@@ -90,7 +90,8 @@ class _Expander:
             from nexus.authz.engine import DepthExceededError  # engine imports this module
 
             raise DepthExceededError(
-                f"expanding {obj}#{relation} needs more than {self.max_depth} nested steps"
+                f"expanding {relation} needs more than {self.max_depth} nested steps "
+                "(folders or groups nested too deeply)"
             )
         self.stack[key] = depth
         try:

@@ -253,12 +253,9 @@ class _Explainer:
             return False, _INFINITY, None, _Try("unreachable", obj, relation, False)
         position = len(self.stack)
         if position >= self.engine._max_depth:
-            from nexus.authz.engine import DepthExceededError
+            from nexus.authz.engine import DepthExceededError, _too_deep
 
-            raise DepthExceededError(
-                f"checking {self.ctx.subject} against {obj}#{relation} needs more than "
-                f"{self.engine._max_depth} nested steps"
-            )
+            raise DepthExceededError(_too_deep(relation, self.engine._max_depth))
         self.stack[key] = position
         try:
             result, low, fact, part = self.rewrite(obj, relation, rewrite)

@@ -24,7 +24,7 @@ from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
 from nexus.files.validation import optional_version
 from nexus.metadata import DIRECTORY, FILE, Entry
-from nexus.paths import is_within, normalize, normalize_file, parent, segments
+from nexus.paths import MAX_PATH_DEPTH, is_within, normalize, normalize_file, parent, segments
 
 # Appends retry when another writer moved the file between reading and committing.
 MAX_APPEND_ATTEMPTS = 100
@@ -40,6 +40,20 @@ def _protect_structure(path: str, action: str) -> None:
             f"cannot {action} a session directory: use delete_session",
             path=path,
             code="session_directory",
+        )
+
+
+def _require_depth_after_move(src: str, dst: str, moved: Entry, below: Sequence[Entry]) -> None:
+    """No move may put an entry deeper than any path may be (nexus.paths.MAX_PATH_DEPTH)."""
+    depth = {moved.id: len(segments(dst))}
+    for entry in below:  # parents come before their children
+        if entry.parent_id is not None:
+            depth[entry.id] = depth[entry.parent_id] + 1
+    if max(depth.values()) > MAX_PATH_DEPTH:
+        raise NexusValidationError(
+            f"moving {src} to {dst} would put entries more than {MAX_PATH_DEPTH} levels deep",
+            path=dst,
+            code="invalid_path",
         )
 
 
@@ -318,6 +332,7 @@ class FileOperations:
                 else []
             )
             self._require_removable(conn, principal, source, below)
+            _require_depth_after_move(src, dst, source.entry, below)
             target = self.access.resolve(conn, dst)
             if target.exists:
                 if self.access.sees(conn, principal, dst, target.entry):
