@@ -317,3 +317,18 @@ def test_sweep_if_due_waits_for_the_interval(
     service.files.write(people["alice"], DOC, b"more")
     assert service.maintenance.sweep_if_due() is None  # not due for another hour
     assert numbers(service, people["alice"], DOC) == [3, 2]
+
+
+def test_a_version_collected_during_a_read_is_a_conflict_not_a_crash(
+    service: NexusService, people: dict[str, Principal]
+) -> None:
+    # The window: the read's snapshot still names a blob that retention and the collector
+    # removed before the bytes were fetched. Simulated by removing the blob outright.
+    alice = people["alice"]
+    service.files.write(alice, "/workspace/a/doc.txt", b"old")
+    service.files.write(alice, "/workspace/a/doc.txt", b"new")
+    service.runtime.blobs.delete(digest_of(b"old"))
+    with pytest.raises(NexusConflictError) as caught:
+        service.files.read(alice, "/workspace/a/doc.txt", version=1)
+    assert caught.value.detail_code == "changed_during_read"
+    assert service.files.read(alice, "/workspace/a/doc.txt")[0] == b"new"

@@ -101,7 +101,16 @@ class FileOperations:
                     )
                 digest = record.blob_hash
                 info["version"], info["size"] = version, record.size  # a fresh record
-        content = self.runtime.blobs.get(digest) if digest else b""
+        try:
+            content = self.runtime.blobs.get(digest) if digest else b""
+        except FileNotFoundError:
+            # Between our snapshot and this read, newer writes pushed the version out of
+            # retention and the collector took its blob: that version is gone now.
+            raise NexusConflictError(
+                f"{path} changed while it was read; read it again",
+                path=path,
+                code="changed_during_read",
+            ) from None
         return content, info
 
     def list(self, principal: Principal, path: str, recursive: bool = False) -> list[FileInfo]:
