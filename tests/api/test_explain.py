@@ -127,6 +127,27 @@ def test_denial_says_what_was_tried_and_the_missing_link(team: Deployment) -> No
     assert any("developers" in line for line in result["tried"])
 
 
+def test_a_hidden_folder_does_not_tell_whether_it_is_restricted(team: Deployment) -> None:
+    alice, bob = clients(team, "alice", "bob")
+    for folder in ("h1", "h2"):
+        alice.write(f"/workspace/shared/{folder}/f.txt", b"x")
+        grant(alice, "bob", f"/workspace/shared/{folder}/f.txt", "can_read")
+    alice.set_restricted("/workspace/shared/h1", True)
+    answers = [
+        explain(bob, "bob", f"/workspace/shared/{folder}/f.txt", "can_write")
+        for folder in ("h1", "h2")
+    ]
+    # Bob reads neither folder: the two answers differ only in the folder's name.
+    restricted, plain = (
+        {key: str(value).replace(f"/{folder}", "/hN") for key, value in answer.items()}
+        for answer, folder in zip(answers, ("h1", "h2"), strict=True)
+    )
+    assert restricted == plain
+    assert not any(
+        "/workspace/shared is the inherit_parent" in line for line in answers[1]["tried"]
+    )
+
+
 def test_restricted_folder_is_named_as_the_cut(team: Deployment) -> None:
     alice = team.as_user("alice")
     confidential = f"{PROJECT}/confidential"

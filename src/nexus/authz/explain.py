@@ -869,6 +869,13 @@ def render_tried(
             text = describe_attempt(own, subject, namer) + " (other grants here are not shown)"
             lines.append("  " * depth + text)
             return
+        if attempt.kind == "tupleset" and hide is not None and hide(attempt.object):
+            # Whether it has a parent to inherit from would tell whether it is restricted,
+            # and what lies above it is as hidden as it is.
+            where = namer.object(attempt.object)
+            text = f"{attempt.rule} on {where}: not shown (you cannot read {where})"
+            lines.append("  " * depth + text)
+            return
         lines.append("  " * depth + describe_attempt(attempt, subject, namer))
         for child in attempt.children:
             walk(child, depth + 1)
