@@ -67,7 +67,13 @@ class FileInfo(TypedDict):
         int, Field(description="Content version of a file (1, 2, ...); 0 for directories")
     ]
     etag: Annotated[str | None, Field(description="SHA-256 of the content; null for directories")]
-    owner: str | None
+    owner: Annotated[
+        str | None,
+        Field(
+            description="Who created the entry (the recipient, for an inbox delivery); null once "
+            "that account is deleted. Not the current owner grants: see list_permissions."
+        ),
+    ]
     # Always present in records we build; the default reads bodies of servers without it.
     restricted: Annotated[bool, Field(default=False)]
 
