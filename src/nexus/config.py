@@ -44,6 +44,8 @@ class ServerSettings:
     blob_grace_seconds: int = 3600
     # How often `nexus serve` prunes versions and collects blobs (seconds).
     storage_sweep_seconds: int = 3600
+    # Activity log events older than this many days are deleted by the sweeper; 0 keeps all.
+    activity_keep_days: int = 90
 
     @property
     def resolved_database_url(self) -> str:
@@ -109,6 +111,7 @@ _STORAGE_VARIABLES = (
     ("NEXUS_VERSION_KEEP_DAYS", "version_keep_days", 0),
     ("NEXUS_BLOB_GRACE_SECONDS", "blob_grace_seconds", 1),
     ("NEXUS_STORAGE_SWEEP_SECONDS", "storage_sweep_seconds", 1),
+    ("NEXUS_ACTIVITY_KEEP_DAYS", "activity_keep_days", 0),
 )
 
 

@@ -106,6 +106,11 @@ class MoveRequest(StrictModel):
     dst: str
 
 
+class CopyRequest(StrictModel):
+    src: str
+    dst: str
+
+
 class RestrictRequest(StrictModel):
     path: str
     restricted: bool = True
@@ -146,6 +151,28 @@ class StorageSweep(BaseModel):
     blobs_removed: int = Field(description="Stored contents no file or version referred to")
     bytes_freed: int
     temp_files_removed: int = Field(description="Leftovers of interrupted writes")
+
+
+# --- activity log -----------------------------------------------------------------------
+
+
+class ActivityEvent(BaseModel):
+    id: int = Field(description="Increasing event id; pass as `before` to page further")
+    time: str = Field(description="When it happened (UTC)")
+    actor: str = Field(description="The user id that acted (or tried to)")
+    key_id: str | None = Field(description="The API key used (your own events, and admins)")
+    action: str = Field(description="write, append, mkdir, delete, move, restrict, grant, ...")
+    outcome: str = Field(description="ok, or why it was refused: denied, not_found, locked")
+    path: str | None = Field(description="The path as it was then (a move's source)")
+    target: str | None = Field(description="A move's destination")
+    details: dict[str, Any] = Field(description="version, size, relation, subject, code, ...")
+
+
+class ActivityPage(BaseModel):
+    events: list[ActivityEvent] = Field(description="Newest first")
+    next_before: int | None = Field(
+        description="Pass as `before` for the next page; null when nothing older is left"
+    )
 
 
 # --- permissions ------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from nexus.cli.activity import COMMANDS as ACTIVITY_COMMANDS
+from nexus.cli.activity import audit
 from nexus.cli.admin import admin
 from nexus.cli.context import connection_options
 from nexus.cli.files import COMMANDS as FILE_COMMANDS
@@ -52,6 +54,9 @@ for _command in LOCK_COMMANDS:
 for _command in VERSION_COMMANDS:
     cli.add_command(_command)
 admin.add_command(gc)
+for _command in ACTIVITY_COMMANDS:
+    cli.add_command(_command)
+admin.add_command(audit)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import IO, Any, TypeVar, cast
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from nexus.api import models
+from nexus.client import activity_arguments as activity_check
 from nexus.client import arguments as check
-from nexus.client.interface import Data, NexusClient, Record
+from nexus.client.interface import Content, Data, NexusClient, Record
 from nexus.errors import (
     ERROR_CLASSES,
     NexusAuthenticationError,
@@ -134,20 +136,47 @@ class HttpClient(NexusClient):
         *,
         params: Mapping[str, QueryValue] | None = None,
         json_body: Mapping[str, Any] | None = None,
-        content: bytes | None = None,
+        content: bytes | Iterator[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        headers = {"Content-Type": "application/octet-stream"} if content is not None else None
+        """One request; with ``stream`` the body of a successful answer is left unread
+        (read it with ``_stream_body`` and close the response)."""
+        sent_headers = dict(headers or {})
+        if content is not None:
+            sent_headers["Content-Type"] = "application/octet-stream"
         if self._http.is_closed:
             raise NexusError(f"this client of {self.target} is closed")
-        try:
-            response = self._http.request(
+        with self._translated_errors():
+            request = self._http.build_request(
                 method,
                 models.API_PREFIX + route,
                 params=params,
                 json=json_body,
                 content=content,
-                headers=headers,
+                headers=sent_headers or None,
             )
+            response = self._http.send(request, stream=stream)
+            if response.is_error and stream:
+                response.read()
+                response.close()
+        if response.is_error:
+            raise self._error_from(response)
+        return response
+
+    def _stream_body(self, response: httpx.Response) -> Iterator[bytes]:
+        """The body of a ``stream=True`` response, chunk by chunk; closes it after."""
+        try:
+            with self._translated_errors():
+                yield from response.iter_bytes()
+        finally:
+            response.close()
+
+    @contextmanager
+    def _translated_errors(self) -> Iterator[None]:
+        """httpx's failures as NexusError with a message that names the server."""
+        try:
+            yield
         except httpx.TimeoutException:
             raise NexusError(
                 f"Nexus server at {self.target} did not answer within {self._timeout:g} seconds"
@@ -156,11 +185,8 @@ class HttpClient(NexusClient):
             raise NexusError(
                 f"cannot reach Nexus server at {self.target}: is `nexus serve` running? ({exc})"
             ) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
             raise NexusError(f"request to Nexus server at {self.target} failed: {exc}") from None
-        if response.is_error:
-            raise self._error_from(response)
-        return response
 
     def _error_from(self, response: httpx.Response) -> NexusError:
         detail = _error_detail(response)
@@ -217,7 +243,7 @@ class HttpClient(NexusClient):
         *,
         params: Mapping[str, QueryValue] | None = None,
         json_body: Mapping[str, Any] | None = None,
-        content: bytes | None = None,
+        content: bytes | Iterator[bytes] | None = None,
     ) -> Record:
         """A call answering with a FileInfo, returned as validated: already a plain dict."""
         response = self._request(method, route, params=params, json_body=json_body, content=content)
@@ -237,7 +263,7 @@ class HttpClient(NexusClient):
     def write(
         self,
         path: str,
-        data: Data,
+        data: Content,
         *,
         if_version: int | None = None,
         if_none_match: bool = False,
@@ -247,18 +273,61 @@ class HttpClient(NexusClient):
             if_version=check.optional_integer(if_version, "if_version", minimum=0),
             if_none_match=check.boolean(if_none_match, "if_none_match") or None,
         )
-        content = check.data(data)
+        # An iterator goes out as it is produced (chunked transfer encoding).
+        content = check.content(data)
         return self._file_call("PUT", "/files/content", params=params, content=content)
 
-    def _get_content(self, path: str, version: int | None) -> httpx.Response:
+    def _get_content(
+        self,
+        path: str,
+        version: int | None,
+        *,
+        byte_range: str | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
         params = _query(
             path=check.path(path),
             version=check.optional_integer(version, "version", minimum=1),
         )
-        return self._request("GET", "/files/content", params=params)
+        headers = {"Range": byte_range} if byte_range else None
+        return self._request("GET", "/files/content", params=params, headers=headers, stream=stream)
 
-    def read(self, path: str, *, version: int | None = None) -> bytes:
-        return self._get_content(path, version).content
+    def read(
+        self,
+        path: str,
+        *,
+        version: int | None = None,
+        offset: int | None = None,
+        length: int | None = None,
+    ) -> bytes:
+        path = check.path(path)
+        version = check.optional_integer(version, "version", minimum=1)
+        offset = check.optional_integer(offset, "offset", minimum=0)
+        length = check.optional_integer(length, "length", minimum=0)
+        if offset is None and length is None:
+            return self._get_content(path, version).content
+        start = offset or 0
+        # Length 0 still asks for a byte: the file must exist and be readable, as embedded.
+        last = "" if length is None else str(start + max(length, 1) - 1)
+        try:
+            response = self._get_content(path, version, byte_range=f"bytes={start}-{last}")
+        except NexusValidationError as exc:
+            if exc.detail_code == "range_not_satisfiable":
+                return b""  # starts at or past the end
+            raise
+        if length == 0:
+            return b""
+        if response.status_code == 206:
+            return response.content
+        return response.content[start : None if length is None else start + length]
+
+    def read_to(self, path: str, destination: IO[bytes], *, version: int | None = None) -> int:
+        written = 0
+        response = self._get_content(path, version, stream=True)
+        for chunk in self._stream_body(response):
+            destination.write(chunk)
+            written += len(chunk)
+        return written
 
     def read_with_metadata(self, path: str) -> Record:
         """Content and metadata of one version, from one response (its headers)."""
@@ -307,6 +376,10 @@ class HttpClient(NexusClient):
     def move(self, src: str, dst: str) -> Record:
         body = models.MoveRequest(src=check.path(src, "src"), dst=check.path(dst, "dst"))
         return self._file_call("POST", "/files/move", json_body=body.model_dump())
+
+    def copy(self, src: str, dst: str) -> Record:
+        body = models.CopyRequest(src=check.path(src, "src"), dst=check.path(dst, "dst"))
+        return self._file_call("POST", "/files/copy", json_body=body.model_dump())
 
     def set_restricted(self, path: str, restricted: bool = True) -> Record:
         body = models.RestrictRequest(
@@ -628,3 +701,35 @@ class HttpClient(NexusClient):
 
     def collect_garbage(self) -> Record:
         return self._call(models.StorageSweep, "POST", "/admin/gc").model_dump()
+
+    def activity(self, path: str = "/", limit: int = 100, before: int | None = None) -> Record:
+        params = _query(
+            path=check.path(path),
+            limit=activity_check.limit(limit),
+            before=activity_check.before(before),
+        )
+        return self._call(models.ActivityPage, "GET", "/activity", params=params).model_dump()
+
+    def audit(
+        self,
+        *,
+        user: str | None = None,
+        path: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> Record:
+        params = _query(
+            user=activity_check.text(user, "user"),
+            path=None if path is None else check.path(path),
+            action=activity_check.text(action, "action"),
+            outcome=activity_check.text(outcome, "outcome"),
+            since=activity_check.moment(since, "since"),
+            until=activity_check.moment(until, "until"),
+            limit=activity_check.limit(limit),
+            before=activity_check.before(before),
+        )
+        return self._call(models.ActivityPage, "GET", "/admin/audit", params=params).model_dump()

@@ -13,13 +13,16 @@ the relationship ``revision`` it was evaluated at. Clients implement only the re
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any, Self
 
 Record = dict[str, Any]
 # File content: bytes-like; str is rejected (encode text first).
 Data = bytes | bytearray | memoryview
+# Content to write: bytes-like, or streamed from a binary file object or an iterable of
+# bytes-like chunks (sent as it is read: a file of any size, in little memory).
+Content = Data | IO[bytes] | Iterable[Data]
 
 
 class NexusClient(ABC):
@@ -52,20 +55,36 @@ class NexusClient(ABC):
     def write(
         self,
         path: str,
-        data: Data,
+        data: Content,
         *,
         if_version: int | None = None,
         if_none_match: bool = False,
     ) -> Record:
-        """Write a whole file (a new version); returns FileInfo.
+        """Write a whole file (a new version); returns FileInfo. ``data`` is bytes, or a
+        binary file object or an iterable of byte chunks, streamed (nothing is written
+        unless all of it arrives).
 
         ``if_version``: only if the current version is this one (else NexusConflictError);
         ``if_none_match``: only if nothing exists at ``path`` (else NexusFileExistsError).
         """
 
     @abstractmethod
-    def read(self, path: str, *, version: int | None = None) -> bytes:
-        """The content of a file (of ``version`` when given)."""
+    def read(
+        self,
+        path: str,
+        *,
+        version: int | None = None,
+        offset: int | None = None,
+        length: int | None = None,
+    ) -> bytes:
+        """The content of a file (of ``version`` when given): ``length`` bytes (to the end
+        when None) from ``offset`` (default 0), like a file's ``seek`` then ``read``: a
+        range past the end gives what is there, b"" from the end on."""
+
+    @abstractmethod
+    def read_to(self, path: str, destination: IO[bytes], *, version: int | None = None) -> int:
+        """Write a file's content (of ``version`` when given) to a binary file object in
+        chunks, without holding it in memory; returns the number of bytes written."""
 
     @abstractmethod
     def read_with_metadata(self, path: str) -> Record:
@@ -95,6 +114,14 @@ class NexusClient(ABC):
     @abstractmethod
     def move(self, src: str, dst: str) -> Record:
         """Rename or move; returns FileInfo at ``dst``."""
+
+    @abstractmethod
+    def copy(self, src: str, dst: str) -> Record:
+        """Copy a file, or a directory with everything below it that you may read, to the
+        new path ``dst``; returns FileInfo of the copy. The copy is yours, at version 1,
+        with none of the source's history, grants or locks. An existing ``dst``:
+        NexusFileExistsError; ``dst`` inside ``src``: NexusValidationError
+        ``copy_into_itself``; more than 10,000 entries: ``copy_too_large``."""
 
     @abstractmethod
     def set_restricted(self, path: str, restricted: bool = True) -> Record:
@@ -401,3 +428,27 @@ class NexusClient(ABC):
     @abstractmethod
     def collect_garbage(self) -> Record:
         """StorageSweep: apply version retention and remove unreferenced blobs now (admins)."""
+
+    # --- activity log -------------------------------------------------------------------
+
+    @abstractmethod
+    def activity(self, path: str = "/", limit: int = 100, before: int | None = None) -> Record:
+        """ActivityPage ``{events, next_before}``: events at or below ``path`` the caller
+        may see (entries it can read now, and its own refused attempts), newest first.
+        Pass ``next_before`` back as ``before`` for the next page (None: no more)."""
+
+    @abstractmethod
+    def audit(
+        self,
+        *,
+        user: str | None = None,
+        path: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> Record:
+        """ActivityPage of every event matching the filters (admins): ``since``/``until``
+        are ISO 8601 (UTC unless they carry an offset); ``path`` matches at or below it."""

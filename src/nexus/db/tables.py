@@ -192,3 +192,35 @@ locks = Table(
     Column("expires_at", Float, nullable=False),
     Index("ix_locks_holder", "holder"),
 )
+
+# --- activity log (migration 0004) --------------------------------------------------------
+
+# Paths compare byte by byte on both databases (PostgreSQL's "C" collation; SQLite's default
+# BINARY), so "every path under /a" is the index range ["/a/", "/a0").
+ActivityPath = String(4096).with_variant(String(4096, collation="C"), "postgresql")
+
+# One row per mutation (committed with it) and per refused attempt (see
+# nexus.files.activity). No foreign keys: events outlive the entries, users and keys they name.
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("key_id", String(32), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    # The path as it was (a move's source), and a move's destination.
+    Column("path", ActivityPath, nullable=True),
+    Column("target", ActivityPath, nullable=True),
+    # The entry acted on and the folder it was in then: who may read both now sees the event.
+    Column("entry_id", Id, nullable=True),
+    Column("parent_id", Id, nullable=True),
+    # Small JSON object: version, size, relation, subject, error code...
+    Column("details", String(2000), nullable=False, default="{}"),
+    Index("ix_activity_path", "path", "id"),
+    Index("ix_activity_actor", "actor", "id"),
+    Index("ix_activity_time", "time"),
+    # Monotonic and never reused: the id is the pagination cursor.
+    sqlite_autoincrement=True,
+)

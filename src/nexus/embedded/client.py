@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 from pydantic import BaseModel
 
 from nexus.api.models import READ_METADATA_KEYS, FileInfo
+from nexus.client import activity_arguments as activity_check
 from nexus.client import arguments as check
-from nexus.client.interface import Data, NexusClient, Record
+from nexus.client.interface import Content, Data, NexusClient, Record
 from nexus.config import DEFAULT_DATA_DIR, ClientSettings, ServerSettings
 from nexus.errors import NexusError
 from nexus.files import SYSTEM, NexusService, Principal, open_service
@@ -82,7 +83,7 @@ class EmbeddedClient(NexusClient):
     def write(
         self,
         path: str,
-        data: Data,
+        data: Content,
         *,
         if_version: int | None = None,
         if_none_match: bool = False,
@@ -90,16 +91,39 @@ class EmbeddedClient(NexusClient):
         info = self._svc.files.write(
             self._principal,
             check.file_path(path),
-            check.data(data),
+            check.content(data),
             if_version=check.optional_integer(if_version, "if_version", minimum=0),
             if_none_match=check.boolean(if_none_match, "if_none_match"),
         )
         return _file(info)
 
-    def read(self, path: str, *, version: int | None = None) -> bytes:
+    def read(
+        self,
+        path: str,
+        *,
+        version: int | None = None,
+        offset: int | None = None,
+        length: int | None = None,
+    ) -> bytes:
+        path = check.path(path)
         wanted = check.optional_integer(version, "version", minimum=1)
-        content, _info = self._svc.files.read(self._principal, check.path(path), wanted)
+        content, _info = self._svc.files.read(
+            self._principal,
+            path,
+            wanted,
+            offset=check.optional_integer(offset, "offset", minimum=0),
+            length=check.optional_integer(length, "length", minimum=0),
+        )
         return content
+
+    def read_to(self, path: str, destination: IO[bytes], *, version: int | None = None) -> int:
+        path = check.path(path)
+        wanted = check.optional_integer(version, "version", minimum=1)
+        written = 0
+        for chunk in self._svc.files.open(self._principal, path, wanted).chunks():
+            destination.write(chunk)
+            written += len(chunk)
+        return written
 
     def read_with_metadata(self, path: str) -> Record:
         content, info = self._svc.files.read(self._principal, check.path(path))
@@ -131,6 +155,11 @@ class EmbeddedClient(NexusClient):
     def move(self, src: str, dst: str) -> Record:
         return _file(
             self._svc.files.move(self._principal, check.path(src, "src"), check.path(dst, "dst"))
+        )
+
+    def copy(self, src: str, dst: str) -> Record:
+        return _file(
+            self._svc.copies.copy(self._principal, check.path(src, "src"), check.path(dst, "dst"))
         )
 
     def set_restricted(self, path: str, restricted: bool = True) -> Record:
@@ -392,6 +421,40 @@ class EmbeddedClient(NexusClient):
 
     def collect_garbage(self) -> Record:
         return _dump(self._svc.maintenance.collect_garbage(self._principal))
+
+    def activity(self, path: str = "/", limit: int = 100, before: int | None = None) -> Record:
+        page = self._svc.activity.activity(
+            self._principal,
+            check.path(path),
+            activity_check.limit(limit),
+            activity_check.before(before),
+        )
+        return _dump(page)
+
+    def audit(
+        self,
+        *,
+        user: str | None = None,
+        path: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> Record:
+        page = self._svc.activity.audit(
+            self._principal,
+            user=activity_check.text(user, "user"),
+            path=None if path is None else check.path(path),
+            action=activity_check.text(action, "action"),
+            outcome=activity_check.text(outcome, "outcome"),
+            since=activity_check.moment(since, "since"),
+            until=activity_check.moment(until, "until"),
+            limit=activity_check.limit(limit),
+            before=activity_check.before(before),
+        )
+        return _dump(page)
 
 
 def open_embedded(settings: ClientSettings) -> EmbeddedClient:

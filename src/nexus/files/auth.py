@@ -19,4 +19,4 @@ class Authenticator:
             )
         with self.runtime.db.read() as conn:
             holder = self.runtime.keys.authenticate(conn, api_key, self.runtime.now())
-        return Principal(holder.user_id, holder.is_admin)
+        return Principal(holder.user_id, holder.is_admin, holder.key.id)

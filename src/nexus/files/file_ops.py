@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
 from nexus.api.models import FileInfo
+from nexus.blobs.store import read_chunks
 from nexus.errors import (
     NexusConflictError,
     NexusFileExistsError,
-    NexusPayloadTooLargeError,
     NexusValidationError,
 )
 from nexus.files.access import Access, Resolved, denied
+from nexus.files.activity import audited, record_change
+from nexus.files.content import (
+    Content,
+    OpenedFile,
+    optional_position,
+    size_limit_error,
+    within_limit,
+)
 from nexus.files.convert import file_info
 from nexus.files.creation import CreateRaceLost, Creator, retry_create_races
 from nexus.files.listing import is_session_directory, list_directory
@@ -83,8 +92,23 @@ class FileOperations:
             return resolved.exists and self.access.sees(conn, principal, path, resolved.entry)
 
     def read(
-        self, principal: Principal, path: str, version: int | None = None
+        self,
+        principal: Principal,
+        path: str,
+        version: int | None = None,
+        *,
+        offset: int | None = None,
+        length: int | None = None,
     ) -> tuple[bytes, FileInfo]:
+        """The content (``length`` bytes from ``offset``: past the end is b"") and the info
+        of the version read."""
+        offset = optional_position("offset", offset) or 0
+        length = optional_position("length", length)
+        opened = self.open(principal, path, version)
+        return opened.read(offset, length), opened.info
+
+    def open(self, principal: Principal, path: str, version: int | None = None) -> OpenedFile:
+        """A version of a file (the current one by default) opened for reading in chunks."""
         path = normalize(path)
         version = optional_version("version", version, minimum=1)
         with self.runtime.db.read() as conn:
@@ -100,9 +124,10 @@ class FileOperations:
                         f"{path} has no version {version}", path=path, code="unknown_version"
                     )
                 digest = record.blob_hash
-                info["version"], info["size"] = version, record.size  # a fresh record
+                # A fresh record: it describes the version read.
+                info["version"], info["size"], info["etag"] = version, record.size, digest
         try:
-            content = self.runtime.blobs.get(digest) if digest else b""
+            handle = self.runtime.blobs.open(digest) if digest else None
         except FileNotFoundError:
             # Between our snapshot and this read, newer writes pushed the version out of
             # retention and the collector took its blob: that version is gone now.
@@ -111,7 +136,7 @@ class FileOperations:
                 path=path,
                 code="changed_during_read",
             ) from None
-        return content, info
+        return OpenedFile(info, info["size"], handle)
 
     def list(self, principal: Principal, path: str, recursive: bool = False) -> list[FileInfo]:
         """What the caller can read in a directory (and below it, when recursive)."""
@@ -127,30 +152,38 @@ class FileOperations:
     def _check_size(self, path: str, size: int) -> None:
         limit = self.runtime.settings.max_file_bytes
         if size > limit:
-            raise NexusPayloadTooLargeError(
-                f"file of {size} bytes is over the limit of {limit} bytes", path=path
-            )
+            raise size_limit_error(path, limit, size)
 
+    def _store(self, path: str, data: Content) -> tuple[str, int]:
+        """Put the content in the blob store (whole or chunk by chunk, under the size
+        limit); its digest and size."""
+        if isinstance(data, bytes):
+            self._check_size(path, len(data))
+            return self.runtime.blobs.put(data), len(data)
+        limit = self.runtime.settings.max_file_bytes
+        return self.runtime.blobs.put_chunks(within_limit(data, limit, path))
+
+    @audited("write")
     def write(
         self,
         principal: Principal,
         path: str,
-        data: bytes,
+        data: Content,
         *,
         if_version: int | None = None,
         if_none_match: bool = False,
     ) -> FileInfo:
-        """Replace (or create) a file. Conditions are checked and applied in one transaction."""
+        """Replace (or create) a file with ``data``, whole or in chunks. Conditions are
+        checked and applied in one transaction."""
         path = normalize_file(path)
         if_version = optional_version("if_version", if_version, minimum=0)
         _protect_structure(path, "write")
-        self._check_size(path, len(data))
         # The blob is durable before any metadata points at it.
-        digest = self.runtime.blobs.put(data)
+        digest, size = self._store(path, data)
         # Lost a race to create the file or a folder above it: the next run writes over the
         # file (or, create-only, finds it exists) and uses the folders under the usual rules.
         return retry_create_races(
-            lambda: self._write_blob(principal, path, digest, len(data), if_version, if_none_match)
+            lambda: self._write_blob(principal, path, digest, size, if_version, if_none_match)
         )
 
     def _write_blob(
@@ -192,6 +225,8 @@ class FileOperations:
             )
             if updated is None:
                 raise NexusConflictError(f"{path} changed while writing; try again", path=path)
+            details = {"version": updated.version, "size": size, "created": not resolved.exists}
+            record_change(self.runtime, conn, principal, "write", path, updated, details=details)
             return file_info(updated, path)
 
     def _writable_existing(
@@ -204,6 +239,7 @@ class FileOperations:
             raise _is_a_directory(resolved.path)
         return entry
 
+    @audited("append")
     def append(self, principal: Principal, path: str, data: bytes) -> FileInfo:
         """Add ``data`` at the end of a file (creating it), atomically against other writers."""
         path = normalize_file(path)
@@ -224,10 +260,15 @@ class FileOperations:
             seen = resolved.entry if resolved.exists else None
             if seen is not None:
                 self._writable_existing(conn, principal, resolved)
-        old = self.runtime.blobs.get(seen.blob_hash) if seen and seen.blob_hash else b""
-        content = old + data
-        self._check_size(path, len(content))
-        digest = self.runtime.blobs.put(content)
+        size = (seen.size if seen else 0) + len(data)
+        self._check_size(path, size)
+        try:
+            old = self.runtime.blobs.open(seen.blob_hash) if seen and seen.blob_hash else None
+        except FileNotFoundError:
+            return None  # rewritten and collected since we looked: start over
+        # The old content is copied in chunks: appending a line to a big file costs no memory.
+        old_chunks = read_chunks(old) if old is not None else iter(())
+        digest, _size = self.runtime.blobs.put_chunks(itertools.chain(old_chunks, (data,)))
         with self.runtime.db.write() as conn:
             resolved = self.access.resolve(conn, path)
             if resolved.exists != (seen is not None):
@@ -247,12 +288,17 @@ class FileOperations:
                 conn,
                 current,
                 blob_hash=digest,
-                size=len(content),
+                size=size,
                 written_by=principal.user_id,
                 now=self.runtime.now(),
             )
-            return None if updated is None else file_info(updated, path)
+            if updated is None:
+                return None
+            details = {"version": updated.version, "size": updated.size, "added": len(data)}
+            record_change(self.runtime, conn, principal, "append", path, updated, details=details)
+            return file_info(updated, path)
 
+    @audited("mkdir")
     def mkdir(
         self, principal: Principal, path: str, parents: bool = True, exist_ok: bool = True
     ) -> FileInfo:
@@ -275,8 +321,10 @@ class FileOperations:
                 parent_resolved = self.access.resolve(conn, parent(path))
                 raise self.access.hidden(conn, principal, parent_resolved)
             created = self.creator.create(conn, principal, resolved, DIRECTORY)
+            record_change(self.runtime, conn, principal, "mkdir", path, created)
             return file_info(created, path)
 
+    @audited("delete")
     def delete(self, principal: Principal, path: str, recursive: bool = False) -> None:
         path = normalize(path)
         with self.runtime.db.write() as conn:
@@ -292,7 +340,9 @@ class FileOperations:
                     code="directory_not_empty",
                 )
             require_unlocked(self.runtime, conn, principal, "delete", path, [entry, *below])
-            remove_subtree(self.runtime, conn, entry, below)
+            removed = remove_subtree(self.runtime, conn, entry, below)
+            details = {"entries": removed, "kind": entry.kind}
+            record_change(self.runtime, conn, principal, "delete", path, entry, details=details)
 
     def _require_removable(
         self, conn: Connection, principal: Principal, resolved: Resolved, below: Sequence[Entry]
@@ -324,6 +374,7 @@ class FileOperations:
         # /workspace: anyone may put their own things there, as when creating them.
         return is_root(path) and self.access.can(conn, principal, "can_create", directory)
 
+    @audited("move", path="src", target="dst")
     def move(self, principal: Principal, src: str, dst: str) -> FileInfo:
         """Rename or move; grants, versions and ownership follow the entry's stable id."""
         src, dst = normalize(src), normalize(dst)
@@ -359,8 +410,19 @@ class FileOperations:
             require_unlocked(self.runtime, conn, principal, "move", src, [source.entry, *below])
             moved = self.runtime.tree.move(conn, source.entry.id, destination.id, segments(dst)[-1])
             self.runtime.tree_changed(conn)
+            record_change(
+                self.runtime,
+                conn,
+                principal,
+                "move",
+                src,
+                moved,
+                parent_id=source.entry.parent_id,
+                target=dst,
+            )
             return file_info(moved, dst)
 
+    @audited("restrict")
     def set_restricted(self, principal: Principal, path: str, restricted: bool) -> FileInfo:
         """Stop (or resume) grants from above at this directory; owners keep access."""
         path = normalize(path)
@@ -378,4 +440,6 @@ class FileOperations:
                 )
             updated = self.runtime.tree.set_restricted(conn, resolved.entry.id, restricted)
             self.runtime.tree_changed(conn)
+            action = "restrict" if restricted else "unrestrict"
+            record_change(self.runtime, conn, principal, action, path, updated)
             return file_info(updated, path)

@@ -31,6 +31,7 @@ from nexus.errors import (
     shown,
 )
 from nexus.files.access import Access, denied, not_found
+from nexus.files.activity import audited, record_change
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime
 from nexus.files.timestamps import iso
@@ -137,6 +138,7 @@ class LockOperations:
         self.runtime = runtime
         self.access = access
 
+    @audited("lock")
     def lock(self, principal: Principal, path: str, ttl: object) -> NewLock:
         """Lock a file for ``ttl`` seconds; the token in the answer is the only key to it."""
         path = normalize(path)
@@ -150,8 +152,11 @@ class LockOperations:
             token = TOKEN_PREFIX + secrets.token_urlsafe(32)
             lock = Lock(entry.id, _digest(token), principal.user_id, now, now + seconds)
             _STORE.put(conn, lock)  # replaces an expired lock in the same transaction
+            details = {"ttl": seconds}
+            record_change(self.runtime, conn, principal, "lock", path, entry, details=details)
         return NewLock(**_lock_info(path, lock).model_dump(), token=token)
 
+    @audited("extend_lock")
     def extend(self, principal: Principal, path: str, token: object, ttl: object) -> LockInfo:
         """Make the caller's lock expire ``ttl`` seconds from now (an expired one is gone)."""
         path = normalize(path)
@@ -163,11 +168,15 @@ class LockOperations:
             self._require_holder(principal, current, given, path)
             expires_at = self.runtime.now() + seconds
             _STORE.set_expiry(conn, entry.id, expires_at)
+            record_change(
+                self.runtime, conn, principal, "extend_lock", path, entry, details={"ttl": seconds}
+            )
             extended = Lock(
                 entry.id, current.token_hash, current.holder, current.created_at, expires_at
             )
         return _lock_info(path, extended)
 
+    @audited("unlock")
     def unlock(self, principal: Principal, path: str, token: object) -> None:
         """Release a lock (its holder, with the token); an admin without a token breaks it."""
         path = normalize(path)
@@ -185,6 +194,8 @@ class LockOperations:
             if given is not None:
                 self._require_holder(principal, current, given, path)
             _STORE.delete(conn, entry.id)
+            details = {"holder": current.holder, "broken": given is None}
+            record_change(self.runtime, conn, principal, "unlock", path, entry, details=details)
 
     def info(self, principal: Principal, path: str) -> LockInfo:
         """Who holds the lock on ``path`` and until when; for anyone who may read it."""

@@ -15,6 +15,7 @@ from nexus.errors import (
     shown,
 )
 from nexus.files.access import Access, denied
+from nexus.files.activity import audited, record_change
 from nexus.files.check_lookups import CheckLookups
 from nexus.files.creation import Creator, retry_create_races
 from nexus.files.principal import Principal
@@ -58,6 +59,7 @@ class PermissionOperations:
         self.access = access
         self.creator = creator
 
+    @audited("grant", path="object_id")
     def grant(
         self,
         principal: Principal,
@@ -134,8 +136,12 @@ class PermissionOperations:
         require_existing(self.runtime, conn, subject)  # only now: owners may learn it
         tuple_ = Relationship(file_ref(entry.id), relation, subject, now, principal.user_id)
         created = self.runtime.engine.write(conn, tuple_)
+        if created:
+            details = {"relation": relation, "subject": _subject_text(subject)}
+            record_change(self.runtime, conn, principal, "grant", path, entry, details=details)
         return created, self._record(tuple_, path)
 
+    @audited("revoke", path="object_id")
     def revoke(
         self,
         principal: Principal,
@@ -161,6 +167,8 @@ class PermissionOperations:
                     path=path,
                     code="relationship_not_found",
                 )
+            details = {"relation": relation, "subject": _subject_text(subject)}
+            record_change(self.runtime, conn, principal, "revoke", path, entry, details=details)
             revision = self.runtime.relationships.revision(conn)
         return RevokeResult(deleted=True, revision=revision)
 
@@ -331,6 +339,12 @@ class PermissionOperations:
             granted_by=tuple_.created_by,
             created=iso(tuple_.created_at),
         )
+
+
+def _subject_text(subject: SubjectRef) -> str:
+    """user:bob, group:dev#member: a subject as the activity log shows it."""
+    subject_type, subject_id = subject_label(subject)
+    return f"{subject_type}:{subject_id}"
 
 
 def _not_owner(path: str) -> NexusPermissionError:

@@ -11,6 +11,8 @@ from nexus.identity import SYSTEM_USER
 class Principal:
     user_id: str
     is_admin: bool
+    # The API key the request came with (None: the admin socket or an embedded client).
+    key_id: str | None = None
 
     @property
     def is_system(self) -> bool:

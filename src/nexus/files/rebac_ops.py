@@ -31,6 +31,7 @@ from nexus.errors import (
     NexusValidationError,
 )
 from nexus.files.access import Access
+from nexus.files.activity import record_change
 from nexus.files.check_lookups import CheckLookups
 from nexus.files.grant_visibility import GrantVisibility
 from nexus.files.namespaces import SESSIONS, session_id_of
@@ -45,6 +46,7 @@ from nexus.files.schema import GRANTABLE_RELATIONS, OBJECT_TYPE_FILE
 from nexus.files.snapshot import snapshot_read
 from nexus.files.subjects import WILDCARD, parse_subject, require_existing, subject_label
 from nexus.identity import SYSTEM_USER
+from nexus.metadata import Entry
 from nexus.paths import normalize
 
 _IN_SESSIONS = SESSIONS + "/"
@@ -243,6 +245,8 @@ class RebacOperations:
             if subject_type is not None:
                 subject = parse_subject(subject_type, subject_id)
             entry_id = None
+            entry: Entry | None = None
+            path: str | None = None
             if object_id is not None:
                 path = normalize(object_id)
                 entry = self.access.find(conn, principal, path).entry
@@ -275,6 +279,13 @@ class RebacOperations:
                         subject_relation=None if subject is None else subject.relation,
                     ),
                 )
+            if deleted:
+                details = {
+                    "relation": relation,
+                    "subject": None if subject is None else f"{subject.type}:{subject.id}",
+                    "deleted": deleted,
+                }
+                record_change(self.runtime, conn, principal, "revoke", path, entry, details=details)
             revision = self.runtime.engine.revision(conn)
         return DeleteRelationshipsResult(deleted=deleted, revision=revision)
 

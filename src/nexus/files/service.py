@@ -5,8 +5,10 @@ from __future__ import annotations
 from nexus.api.models import WhoAmI
 from nexus.config import ServerSettings
 from nexus.files.access import Access
+from nexus.files.activity import ActivityOperations
 from nexus.files.admin_ops import AdminOperations
 from nexus.files.auth import Authenticator
+from nexus.files.copy_ops import CopyOperations
 from nexus.files.creation import Creator
 from nexus.files.explain_ops import ExplainOperations
 from nexus.files.file_ops import FileOperations
@@ -28,6 +30,7 @@ class NexusService:
         creator = Creator(runtime, access)
         self.auth = Authenticator(runtime)
         self.files = FileOperations(runtime, access, creator)
+        self.copies = CopyOperations(runtime, access, creator)
         self.locks = LockOperations(runtime, access)
         self.permissions = PermissionOperations(runtime, access, creator)
         self.rebac = RebacOperations(runtime, access, self.permissions)
@@ -37,6 +40,7 @@ class NexusService:
         self.admin = AdminOperations(runtime, self.sessions)
         self.versions = VersionOperations(runtime, access)
         self.maintenance = MaintenanceOperations(runtime)
+        self.activity = ActivityOperations(runtime, access)
 
     @staticmethod
     def whoami(principal: Principal) -> WhoAmI:

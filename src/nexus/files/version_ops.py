@@ -5,6 +5,7 @@ from __future__ import annotations
 from nexus.api.models import FileInfo, VersionInfo, VersionList
 from nexus.errors import NexusConflictError, NexusValidationError
 from nexus.files.access import Access, denied
+from nexus.files.activity import audited, record_change
 from nexus.files.convert import file_info
 from nexus.files.lock_ops import require_unlocked
 from nexus.files.principal import Principal
@@ -58,6 +59,7 @@ class VersionOperations:
             path=path, versions=[version_info(version, entry.version) for version in kept]
         )
 
+    @audited("restore")
     def restore_version(
         self, principal: Principal, path: str, version: int, *, if_version: int | None = None
     ) -> FileInfo:
@@ -94,4 +96,6 @@ class VersionOperations:
             )
             if updated is None:
                 raise NexusConflictError(f"{path} changed while restoring; try again", path=path)
+            details = {"version": updated.version, "size": updated.size, "restored": wanted}
+            record_change(self.runtime, conn, principal, "restore", path, updated, details=details)
             return file_info(updated, path)

@@ -8,6 +8,7 @@ from fastapi.routing import APIRoute
 from nexus.api.models import API_PREFIX, ErrorBody, Health
 from nexus.files import NexusService
 from nexus.server import (
+    routes_activity,
     routes_admin,
     routes_files,
     routes_groups,
@@ -46,6 +47,7 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
         api.include_router(module.router)
     api.include_router(routes_versions.router)
     api.include_router(routes_locks.router)
+    api.include_router(routes_activity.router)
     app.include_router(api)
     settings = service.runtime.settings
     # Added first, so it runs inside authentication: a caller without a key gets 401 either way.

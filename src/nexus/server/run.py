@@ -49,6 +49,12 @@ def _sweep_sessions(service: NexusService, stop: threading.Event) -> None:
                 log.info("storage sweep: %s", swept.model_dump())
         except Exception:
             log.exception("storage sweep failed")
+        try:
+            pruned = service.activity.prune_if_due()  # activity older than its retention
+            if pruned:
+                log.info("removed %d old activity event(s)", pruned)
+        except Exception:
+            log.exception("activity log prune failed")
 
 
 def _write_server_info(settings: ServerSettings, socket_path: Path) -> None:
