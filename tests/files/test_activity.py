@@ -221,7 +221,7 @@ def test_audit_is_for_admins_and_filters(
     assert _audit(service, admin, since="2999-01-01") == []
     assert len(_audit(service, admin, until="2999-01-01T00:00:00+02:00")) >= 3
     assert _audit(service, admin, path="/workspace/ab") == []  # a prefix of a name is not below
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"since": "yesterday"}, "invalid_time"),
         ({"until": ""}, "invalid_time"),
         ({"since": "2030-01-01", "until": "2020-01-01"}, "invalid_time"),
