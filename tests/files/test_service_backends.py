@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import threading
+import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nexus.config import ServerSettings
-from nexus.errors import NexusConflictError, NexusPermissionError
+from nexus.errors import NexusPermissionError
 from nexus.files import SYSTEM, NexusService, Principal, open_service
+from tests.support.cas_race import check_race, payload, race_conditional_writers, race_creators
+
+RACERS = 32
 
 
 def test_team_scenario(service: NexusService, people: dict[str, Principal]) -> None:
@@ -51,29 +57,79 @@ def test_team_scenario(service: NexusService, people: dict[str, Principal]) -> N
         files.write(carol, doc, b"not any more")
 
 
+@settings(
+    max_examples=int(os.environ.get("NEXUS_CAS_EXAMPLES", "3")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    start_versions=st.integers(min_value=1, max_value=3),
+    attempts=st.integers(min_value=1, max_value=40),
+    filler=st.sampled_from([0, 1, 5000]),
+)
 def test_racing_conditional_writers_each_version_has_one_winner(
+    service: NexusService,
+    people: dict[str, Principal],
+    start_versions: int,
+    attempts: int,
+    filler: int,
+) -> None:
+    """32 writers race with if_version (read, write, retry on conflict, bounded): each
+    version is written exactly once, by one acknowledged writer, and no ack is lost."""
+    alice, bob = people["alice"], people["bob"]
+    path = f"/workspace/race-{uuid.uuid4().hex}.txt"
+    for version in range(start_versions):
+        service.files.write(alice, path, f"start {version}".encode())
+    service.permissions.grant(alice, "user", "bob", "file", path, "can_write")
+    writers = [alice, bob] * (RACERS // 2)
+
+    outcome = race_conditional_writers(
+        RACERS,
+        attempts,
+        filler,
+        lambda w: service.files.stat(writers[w], path)["version"],
+        lambda w, data, seen: service.files.write(writers[w], path, data, if_version=seen),
+    )
+
+    history = [
+        (v.version, v.etag, v.created_by)
+        for v in service.versions.list_versions(alice, path).versions
+    ]
+    check_race(
+        outcome,
+        start_versions,
+        history,
+        lambda version: service.files.read(alice, path, version)[0],
+        lambda w: writers[w].user_id,
+    )
+    assert outcome.acks, "somebody always wins the first round"
+    if attempts >= RACERS:
+        assert outcome.gave_up == 0  # each round has a winner: 32 tries are enough for all
+
+
+def test_racing_creators_have_exactly_one_winner(
     service: NexusService, people: dict[str, Principal]
 ) -> None:
-    alice = people["alice"]
-    path = "/workspace/race.txt"
-    service.files.write(alice, path, b"v1")
-    barrier = threading.Barrier(16)
-
-    def attempt(worker: int) -> bool:
-        barrier.wait()
-        try:
-            service.files.write(alice, path, f"worker {worker}".encode(), if_version=1)
-        except NexusConflictError:
-            return False
-        return True
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = list(pool.map(attempt, range(16)))
-    assert outcomes.count(True) == 1
-    content, info = service.files.read(alice, path)
-    assert info["version"] == 2
-    winner = outcomes.index(True)
-    assert content == f"worker {winner}".encode()
+    """32 writers create one new path with if_none_match at once: one creates it, the
+    others get NexusFileExistsError, and the file holds the winner's one version."""
+    alice, bob = people["alice"], people["bob"]
+    service.files.mkdir(alice, "/workspace/shared")
+    service.permissions.grant(alice, "user", "bob", "file", "/workspace/shared", "can_write")
+    writers = [alice, bob] * (RACERS // 2)
+    for round_number in range(3):
+        path = f"/workspace/shared/new-{round_number}/file.txt"  # its folder is new too
+        winners, unexpected = race_creators(
+            RACERS,
+            lambda w, data, path=path: service.files.write(
+                writers[w], path, data, if_none_match=True
+            ),
+        )
+        assert unexpected == []
+        assert len(winners) == 1
+        (winner,) = winners
+        kept = service.versions.list_versions(alice, path).versions
+        assert [(v.version, v.created_by) for v in kept] == [(1, writers[winner].user_id)]
+        assert service.files.read(alice, path)[0] == payload(winner, 0, 0)
 
 
 def test_concurrent_appends_lose_nothing(

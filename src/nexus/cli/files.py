@@ -1,4 +1,4 @@
-"""File commands: ls, cat, write, append, mkdir, rm, mv, restrict, stat, whoami."""
+"""File commands: ls, cat, write, append, mkdir, rm, mv, cp, restrict, stat, whoami."""
 
 from __future__ import annotations
 
@@ -154,6 +154,22 @@ def mv(ctx: click.Context, src: str, dst: str, as_json: bool) -> None:
 
 
 @click.command()
+@click.argument("src")
+@click.argument("dst")
+@json_option
+@click.pass_context
+def cp(ctx: click.Context, src: str, dst: str, as_json: bool) -> None:
+    """Copy file or directory SRC (with what you may read below it) to the new path DST.
+
+    The copy is yours, with none of the source's versions, grants or locks."""
+    info = client_for(ctx).copy(src, dst)
+    if as_json:
+        echo_json(info)
+    else:
+        click.echo(f"Copied {src} -> {info['path']}.")
+
+
+@click.command()
 @click.argument("path")
 @click.option("--off", is_flag=True, help="Let grants from above reach PATH again.")
 @json_option
@@ -195,4 +211,4 @@ def whoami(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"{me['user_id']}{' (admin)' if me['is_admin'] else ''}")
 
 
-COMMANDS = (ls, cat, write, append, mkdir, rm, mv, restrict, stat, whoami)
+COMMANDS = (ls, cat, write, append, mkdir, rm, mv, cp, restrict, stat, whoami)

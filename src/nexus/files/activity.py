@@ -56,6 +56,7 @@ ACTIONS = (
     "mkdir",
     "delete",
     "move",
+    "copy",
     "restrict",
     "unrestrict",
     "grant",

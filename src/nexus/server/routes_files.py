@@ -10,6 +10,7 @@ from starlette.requests import ClientDisconnect
 
 from nexus.api.models import (
     FILE_LIST,
+    CopyRequest,
     Deleted,
     Exists,
     FileInfo,
@@ -19,6 +20,7 @@ from nexus.api.models import (
     RestrictRequest,
 )
 from nexus.errors import NexusPayloadTooLargeError, NexusValidationError
+from nexus.server.content_stream import body_chunks, content_response
 from nexus.server.dependencies import Caller, Service
 
 router = APIRouter(prefix="/files", tags=["files"])
@@ -57,20 +59,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def read_content(
+    request: Request,
     service: Service,
     caller: Caller,
     path: PathParam,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    content, info = service.files.read(caller, path, version)
-    headers = {
-        "ETag": f'"{info["etag"]}"' if info["etag"] else '""',
-        "X-Nexus-Version": str(info["version"]),
-        "X-Nexus-Owner": info["owner"] or "",
-        "X-Nexus-Modified": info["modified"],
-        "X-Nexus-Created": info["created"],
-    }
-    return Response(content=content, media_type="application/octet-stream", headers=headers)
+    """Streams the file; ``Range: bytes=a-b`` (or ``a-``, ``-n``) asks for part of it."""
+    opened = service.files.open(caller, path, version)
+    return content_response(opened, request.headers.get("range"), request.headers.get("if-range"))
 
 
 @router.put("/content", openapi_extra=RAW_BODY)
@@ -82,12 +79,12 @@ async def write_content(
     if_version: Annotated[int | None, Query(ge=0)] = None,
     if_none_match: bool = False,
 ) -> FileInfo:
-    data = await _read_body(request, service.runtime.settings.max_file_bytes)
+    # Streamed to the blob store as it arrives; the use case counts it against the limit.
     return await run_in_threadpool(
         service.files.write,
         caller,
         path,
-        data,
+        body_chunks(request),
         if_version=if_version,
         if_none_match=if_none_match,
     )
@@ -135,6 +132,11 @@ def delete(service: Service, caller: Caller, path: PathParam, recursive: bool = 
 @router.post("/move")
 def move(service: Service, caller: Caller, body: MoveRequest) -> FileInfo:
     return service.files.move(caller, body.src, body.dst)
+
+
+@router.post("/copy")
+def copy(service: Service, caller: Caller, body: CopyRequest) -> FileInfo:
+    return service.copies.copy(caller, body.src, body.dst)
 
 
 @router.post("/restrict")
