@@ -6,7 +6,8 @@ that is visible is always complete; identical content is stored once. New direct
 the way are fsynced into their parents too, so after a power loss a blob that ``put``
 returned is still reachable (a killed process loses nothing: the kernel keeps what it wrote).
 A crash in the middle of ``put`` can leave a file in ``tmp/`` (never a partial blob);
-``temp_files`` lists them.
+``temp_files`` lists them. Content is streamed in (``put_chunks``: hashed while it is
+written, so its name is known only at the end) and out (``open`` and ``read_chunks``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 _TEMP_DIR = "tmp"
 _HEX = frozenset("0123456789abcdef")
@@ -35,7 +36,9 @@ class StoredFile:
 
 class BlobStore(Protocol):
     def put(self, data: bytes) -> str: ...
+    def put_chunks(self, chunks: Iterable[bytes]) -> tuple[str, int]: ...
     def get(self, digest: str) -> bytes: ...
+    def open(self, digest: str) -> BinaryIO: ...
     def exists(self, digest: str) -> bool: ...
     def delete(self, digest: str) -> None: ...
 
@@ -88,26 +91,53 @@ class LocalBlobStore:
     def put(self, data: bytes) -> str:
         """Store ``data`` durably and return its digest."""
         digest = digest_of(data)
-        target = self._path(digest)
-        if _refresh(target):
-            # Stored already: its fresh mtime keeps the garbage collector off it until our
-            # caller's metadata commits (nexus.blobs.collector). Gone meanwhile: store it anew.
-            # Another put may have renamed it without its directory fsync yet.
-            _fsync_directory(target.parent)
-            return digest
-        self._make_directories(target.parent)
+        if self._refresh_stored(digest):
+            return digest  # known content: no temp file, no fsync
+        return self.put_chunks((data,))[0]
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> tuple[str, int]:
+        """Store the concatenated ``chunks`` durably; their digest and size.
+
+        Each chunk goes to a temp file as it comes (hashed on the way), so memory stays at
+        one chunk whatever the size. An exception from ``chunks`` (a size limit, a client
+        that hung up) propagates after the temp file is removed: nothing is stored.
+        """
+        hasher = hashlib.sha256()
+        size = 0
         fd, temp_name = tempfile.mkstemp(dir=self.root / _TEMP_DIR)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp_name, target)
+                for chunk in chunks:
+                    hasher.update(chunk)
+                    handle.write(chunk)
+                    size += len(chunk)
+                digest = hasher.hexdigest()
+                stored = self._refresh_stored(digest)
+                if not stored:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            if stored:
+                Path(temp_name).unlink()
+            else:
+                target = self._path(digest)
+                self._make_directories(target.parent)
+                os.replace(temp_name, target)
+                _fsync_directory(target.parent)
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
+        return digest, size
+
+    def _refresh_stored(self, digest: str) -> bool:
+        """Whether ``digest`` is stored; if so its mtime is set to now."""
+        target = self._path(digest)
+        if not _refresh(target):
+            return False
+        # Stored already: its fresh mtime keeps the garbage collector off it until our
+        # caller's metadata commits (nexus.blobs.collector). Gone meanwhile: store it anew.
+        # Another put may have renamed it without its directory fsync yet.
         _fsync_directory(target.parent)
-        return digest
+        return True
 
     def _make_directories(self, directory: Path) -> None:
         """``ab/cd/``, each new one fsynced into its parent so the blob's path survives."""
@@ -118,6 +148,11 @@ class LocalBlobStore:
 
     def get(self, digest: str) -> bytes:
         return self._path(digest).read_bytes()
+
+    def open(self, digest: str) -> BinaryIO:
+        """The blob opened for reading (FileNotFoundError when there is none). An open
+        blob stays readable to its end even if the collector removes it meanwhile."""
+        return self._path(digest).open("rb")
 
     def exists(self, digest: str) -> bool:
         return self._path(digest).exists()
@@ -160,3 +195,21 @@ class LocalBlobStore:
             found = _stored(path)
             if found is not None:
                 yield found
+
+
+def read_chunks(
+    handle: BinaryIO, start: int = 0, length: int | None = None, chunk_size: int = _READ_CHUNK
+) -> Iterator[bytes]:
+    """``length`` bytes (to the end when None) from ``start`` of an open blob, in chunks of
+    at most ``chunk_size``; closes ``handle`` when done or abandoned."""
+    with handle:
+        handle.seek(start)
+        remaining = length
+        while remaining is None or remaining > 0:
+            want = chunk_size if remaining is None else min(chunk_size, remaining)
+            chunk = handle.read(want)
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
+            yield chunk

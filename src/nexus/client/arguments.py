@@ -6,8 +6,9 @@ canonical string for a path) or raises :class:`NexusValidationError` naming the 
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from nexus import paths
 from nexus.api.models import MAX_BATCH_SIZE
@@ -34,6 +35,35 @@ def data(value: object, name: str = "data") -> bytes:
     raise NexusValidationError(
         f"{name} must be bytes, bytearray or memoryview, not {_type_name(value)}", code=_CODE
     )
+
+
+# Bytes read from a file object per chunk when streaming it.
+_CHUNK = 1024 * 1024
+
+
+def content(value: object, name: str = "data") -> bytes | Iterator[bytes]:
+    """What ``write`` takes: bytes-like (returned as bytes), or a binary file object or an
+    iterable of bytes-like chunks (returned as an iterator of bytes, checked as it goes)."""
+    if isinstance(value, bytes | bytearray | memoryview | str):
+        return data(value, name)
+    if isinstance(value, io.TextIOBase):
+        raise NexusValidationError(
+            f"{name} is a text file: open it in binary mode ('rb')", code=_CODE
+        )
+    read = getattr(value, "read", None)
+    if callable(read):
+        return _file_chunks(read, name)
+    if isinstance(value, Iterable) and not isinstance(value, Mapping):
+        return (data(chunk, name) for chunk in value)
+    raise NexusValidationError(
+        f"{name} must be bytes, a binary file or an iterable of bytes, not {_type_name(value)}",
+        code=_CODE,
+    )
+
+
+def _file_chunks(read: Callable[[int], object], name: str) -> Iterator[bytes]:
+    while chunk := read(_CHUNK):
+        yield data(chunk, name)
 
 
 def path(value: object, name: str = "path") -> str:

@@ -1,0 +1,98 @@
+"""File content over HTTP without holding it in memory.
+
+Uploads: the request body is handed to the (synchronous) use case as an iterator of chunks
+that pulls each batch from the ASGI stream on the event loop, so the blob store writes it to
+disk as it arrives. Downloads: the opened blob is sent chunk by chunk, whole or one range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+from anyio import from_thread
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
+
+from nexus.errors import NexusValidationError
+from nexus.files.content import OpenedFile
+from nexus.server.errors import error_response
+from nexus.server.ranges import RangeNotSatisfiable, requested_range
+
+# Bytes gathered per hop from the event loop to the worker thread: few hops, little memory.
+_BATCH_BYTES = 1024 * 1024
+
+
+async def _next_batch(stream: AsyncIterator[bytes]) -> bytes | None:
+    """About ``_BATCH_BYTES`` of the body, or None at its end."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= _BATCH_BYTES:
+            break
+    else:
+        if not parts:
+            return None
+    return b"".join(parts)
+
+
+def body_chunks(request: Request) -> Iterator[bytes]:
+    """The request body in batches, for code running in a worker thread (run_in_threadpool).
+
+    Backpressure comes for free: the server reads from the socket only as fast as this is
+    consumed. A client that hangs up mid-body ends it with ``incomplete_body`` (the blob
+    store then drops what it wrote).
+    """
+    stream = request.stream()
+    while True:
+        try:
+            batch = from_thread.run(_next_batch, stream)
+        except ClientDisconnect:
+            raise NexusValidationError("the body ended early", code="incomplete_body") from None
+        if batch is None:
+            return
+        if batch:
+            yield batch
+
+
+def _quoted(etag: str | None) -> str:
+    return f'"{etag}"' if etag else '""'
+
+
+def content_response(
+    opened: OpenedFile, range_header: str | None, if_range: str | None
+) -> Response:
+    """200 with the whole file, 206 with one range, or 416 (see nexus.server.ranges)."""
+    info = opened.info
+    etag = _quoted(info["etag"])
+    headers = {
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        "X-Nexus-Version": str(info["version"]),
+        "X-Nexus-Owner": info["owner"] or "",
+        "X-Nexus-Modified": info["modified"],
+        "X-Nexus-Created": info["created"],
+    }
+    try:
+        wanted = requested_range(range_header, if_range, etag, opened.size)
+    except RangeNotSatisfiable as exc:
+        opened.close()
+        refused = error_response(
+            416, "invalid_argument", "range_not_satisfiable", str(exc), info["path"]
+        )
+        refused.headers["Content-Range"] = f"bytes */{opened.size}"
+        return refused
+    if wanted is None:
+        headers["Content-Length"] = str(opened.size)
+        return StreamingResponse(
+            opened.chunks(), media_type="application/octet-stream", headers=headers
+        )
+    headers["Content-Length"] = str(wanted.length)
+    headers["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{opened.size}"
+    return StreamingResponse(
+        opened.chunks(wanted.start, wanted.length),
+        status_code=206,
+        media_type="application/octet-stream",
+        headers=headers,
+    )
