@@ -32,17 +32,29 @@ def entry(path: str, kind: str = "file", **extra: Any) -> dict[str, Any]:
 
 
 def test_cat_writes_raw_bytes(run: Run, fake: NexusClient) -> None:
-    mock(fake.read).return_value = b"\x00\xff binary\n"
+    def read_to(path: str, destination: Any, *, version: int | None = None) -> int:
+        destination.write(b"\x00\xff binary\n")
+        return 10
+
+    mock(fake.read_to).side_effect = read_to
     result = run(["cat", "/workspace/blob.bin"])
     assert result.exit_code == 0
     assert result.stdout_bytes == b"\x00\xff binary\n"
-    mock(fake.read).assert_called_once_with("/workspace/blob.bin", version=None)
+    assert mock(fake.read_to).call_args.kwargs == {"version": None}
     run(["cat", "/workspace/blob.bin", "--version", "1"])
-    mock(fake.read).assert_called_with("/workspace/blob.bin", version=1)
+    assert mock(fake.read_to).call_args.kwargs == {"version": 1}
+
+
+def test_cat_a_range(run: Run, fake: NexusClient) -> None:
+    mock(fake.read).return_value = b"art"
+    result = run(["cat", "/workspace/blob.bin", "--offset", "2", "--length", "3"])
+    assert (result.exit_code, result.stdout_bytes) == (0, b"art")
+    mock(fake.read).assert_called_once_with("/workspace/blob.bin", version=None, offset=2, length=3)
+    assert run(["cat", "/workspace/blob.bin", "--offset", "-1"]).exit_code == 2
 
 
 def test_write_text_argument(run: Run, fake: NexusClient) -> None:
-    mock(fake.write).return_value = entry("/workspace/a.txt")
+    mock(fake.write).return_value = entry("/workspace/a.txt", size=6)
     result = run(["write", "/workspace/a.txt", "héllo"])
     assert result.exit_code == 0
     mock(fake.write).assert_called_once_with(
@@ -52,14 +64,19 @@ def test_write_text_argument(run: Run, fake: NexusClient) -> None:
 
 
 def test_write_from_stdin_with_if_version(run: Run, fake: NexusClient) -> None:
-    mock(fake.write).return_value = entry("/workspace/a.txt")
+    sent: list[bytes] = []
+
+    def write(path: str, data: Any, **conditions: Any) -> dict[str, Any]:
+        sent.append(data.read())  # stdin is handed over as a stream
+        assert conditions == {"if_version": 1 if len(sent) == 1 else None, "if_none_match": False}
+        return entry(path, size=len(sent[-1]))
+
+    mock(fake.write).side_effect = write
     result = run(["write", "/workspace/a.txt", "--if-version", "1"], stdin=b"from\nstdin\xff")
     assert result.exit_code == 0
-    mock(fake.write).assert_called_once_with(
-        "/workspace/a.txt", b"from\nstdin\xff", if_version=1, if_none_match=False
-    )
+    assert result.stdout == "Wrote 11 bytes to /workspace/a.txt (version 2).\n"
     run(["write", "/workspace/a.txt", "-"], stdin=b"dash")
-    assert mock(fake.write).call_args.args[1] == b"dash"
+    assert sent == [b"from\nstdin\xff", b"dash"]
 
 
 def test_write_conflict_is_one_error_line(run: Run, fake: NexusClient) -> None:

@@ -56,12 +56,19 @@ def ls(ctx: click.Context, path: str, recursive: bool, long_format: bool, as_jso
 @click.command()
 @click.argument("path")
 @click.option("--version", type=click.IntRange(min=1), help="An earlier version.")
+@click.option("--offset", type=click.IntRange(min=0), help="Start at this byte (default 0).")
+@click.option("--length", type=click.IntRange(min=0), help="At most this many bytes.")
 @click.pass_context
-def cat(ctx: click.Context, path: str, version: int | None) -> None:
-    """Print the content of file PATH (raw bytes)."""
-    data = client_for(ctx).read(path, version=version)
+def cat(
+    ctx: click.Context, path: str, version: int | None, offset: int | None, length: int | None
+) -> None:
+    """Print the content of file PATH (raw bytes), or LENGTH bytes from OFFSET."""
+    client = client_for(ctx)
     stdout = sys.stdout.buffer
-    stdout.write(data)
+    if offset is None and length is None:
+        client.read_to(path, stdout, version=version)  # streamed: any size
+    else:
+        stdout.write(client.read(path, version=version, offset=offset, length=length))
     stdout.flush()
 
 
@@ -86,12 +93,13 @@ def write(
     as_json: bool,
 ) -> None:
     """Write TEXT (or stdin, when TEXT is omitted or '-') to file PATH as a new version."""
-    data = _content(text)
+    # stdin is streamed: a file of any size, in little memory.
+    data = sys.stdin.buffer if text is None or text == "-" else text.encode("utf-8")
     info = client_for(ctx).write(path, data, if_version=if_version, if_none_match=if_none_match)
     if as_json:
         echo_json(info)
     else:
-        click.echo(f"Wrote {len(data)} bytes to {info['path']} (version {info['version']}).")
+        click.echo(f"Wrote {info['size']} bytes to {info['path']} (version {info['version']}).")
 
 
 @click.command()
