@@ -16,6 +16,7 @@ from nexus.errors import (
 )
 from nexus.files.access import Access, Resolved, denied
 from nexus.files.activity import audited, record_change
+from nexus.files.append_queue import AppendQueue
 from nexus.files.content import (
     Content,
     OpenedFile,
@@ -75,6 +76,7 @@ class FileOperations:
         self.runtime = runtime
         self.access = access
         self.creator = creator
+        self.append_queue = AppendQueue()
 
     # --- reading ------------------------------------------------------------------------
 
@@ -244,13 +246,14 @@ class FileOperations:
         """Add ``data`` at the end of a file (creating it), atomically against other writers."""
         path = normalize_file(path)
         _protect_structure(path, "write")
-        for _attempt in range(MAX_APPEND_ATTEMPTS):
-            try:
-                appended = self._append_once(principal, path, data)
-            except CreateRaceLost:
-                continue
-            if appended is not None:
-                return appended
+        with self.append_queue.turn(path):
+            for _attempt in range(MAX_APPEND_ATTEMPTS):
+                try:
+                    appended = self._append_once(principal, path, data)
+                except CreateRaceLost:
+                    continue
+                if appended is not None:
+                    return appended
         raise NexusConflictError(f"{path} is changing too fast to append; try again", path=path)
 
     def _append_once(self, principal: Principal, path: str, data: bytes) -> FileInfo | None:
