@@ -3,6 +3,8 @@ source's content and nothing else (no versions, grants or locks), and the 403/40
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from nexus.errors import (
@@ -194,3 +196,47 @@ def test_a_copy_is_bounded_and_all_or_nothing(
     monkeypatch.setattr(copy_module, "MAX_COPY_ENTRIES", 6)
     service.copies.copy(alice, PROJECT, "/workspace/fits")
     assert len(service.files.list(alice, "/workspace/fits")) == 5
+
+
+def test_copies_racing_writes_and_deletes_are_whole(
+    service: NexusService, people: dict[str, Principal]
+) -> None:
+    """Folder copies while the folder's files are rewritten, deleted and recreated: no
+    error but the expected ones, and every copied file holds bytes that were written."""
+    alice = people["alice"]
+    written = {b"start"}
+    for index in range(4):
+        service.files.write(alice, f"{PROJECT}/f{index}.txt", b"start")
+    stop = threading.Event()
+    unexpected: list[str] = []
+
+    def churn() -> None:
+        round_number = 0
+        while not stop.is_set():
+            round_number += 1
+            data = f"round {round_number}".encode()
+            written.add(data)
+            target = f"{PROJECT}/f{round_number % 4}.txt"
+            try:
+                if round_number % 3 == 0:
+                    service.files.delete(alice, target)
+                service.files.write(alice, target, data)
+            except NexusError as error:
+                unexpected.append(f"churn: {error!r}")
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    try:
+        for copy_number in range(15):
+            try:
+                service.copies.copy(alice, PROJECT, f"/workspace/copy-{copy_number}")
+            except NexusError as error:
+                unexpected.append(f"copy: {error!r}")
+    finally:
+        stop.set()
+        churner.join()
+    assert unexpected == []
+    for copy_number in range(15):
+        for info in service.files.list(alice, f"/workspace/copy-{copy_number}"):
+            content, read_info = service.files.read(alice, info["path"])
+            assert content in written and read_info["version"] == 1

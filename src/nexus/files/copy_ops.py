@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from nexus.api.models import FileInfo
 from nexus.authz import Relationship
-from nexus.errors import NexusFileExistsError, NexusValidationError
+from nexus.errors import NexusConflictError, NexusFileExistsError, NexusValidationError
 from nexus.files.access import Access, denied
 from nexus.files.activity import audited, record_change
 from nexus.files.convert import file_info
@@ -87,15 +87,32 @@ class CopyOperations:
                 if self.access.sees(conn, principal, dst, target.entry):
                     raise NexusFileExistsError(f"file exists: {dst}", path=dst)
                 raise denied(dst)
+            # The files' rows are held until commit: their content stays referenced (a
+            # writer replacing it waits), so the blob collector cannot take what we copy.
+            held = self.runtime.tree.lock_many_for_update(
+                conn,
+                [e.id for e in (source, *(item.entry for item in below)) if not e.is_directory],
+            )
+            if not source.is_directory:
+                if source.id not in held:  # deleted since we found it (PostgreSQL)
+                    raise NexusConflictError(f"{src} changed while copying; try again", path=src)
+                source = held[source.id]
             top = self.creator.create(conn, principal, target, source.kind)
             top = self._fill(conn, principal, source, top)
             made = [top]
+            copied = 1
             for item in below:
-                parent_copy = made[item.parent_index]
-                child = self._make(conn, principal, item.entry, parent_copy)
-                made.append(self._fill(conn, principal, item.entry, child))
+                original = item.entry
+                if not original.is_directory:
+                    if original.id not in held:  # deleted since the walk (PostgreSQL)
+                        made.append(original)  # a file is nobody's parent: keeps the indices
+                        continue
+                    original = held[original.id]
+                child = self._make(conn, principal, original, made[item.parent_index])
+                made.append(self._fill(conn, principal, original, child))
+                copied += 1
             # Not the source's path: readers of the copy need not be readers of the source.
-            details = {"entries": len(made)}
+            details = {"entries": copied}
             record_change(self.runtime, conn, principal, "copy", dst, top, details=details)
             return file_info(top, dst)
 
@@ -150,7 +167,8 @@ class CopyOperations:
         return made
 
     def _fill(self, conn: Connection, principal: Principal, original: Entry, made: Entry) -> Entry:
-        """Give the new entry the original's content (files) or restriction (directories)."""
+        """Give the new entry the original's content (files; the row this transaction
+        holds) or restriction (directories)."""
         if original.is_directory:
             if not original.restricted:
                 return made
@@ -158,16 +176,13 @@ class CopyOperations:
             restricted = self.runtime.tree.set_restricted(conn, made.id, True)
             self.runtime.tree_changed(conn)
             return restricted
-        # Holding the original's row until commit keeps its content referenced (a writer
-        # replacing it waits), so the blob collector cannot take the blob we point at.
-        current = self.runtime.tree.lock_for_update(conn, original.id)
-        if current is None or current.blob_hash is None:
+        if original.blob_hash is None:
             return made
         updated = self.runtime.tree.set_content(
             conn,
             made,
-            blob_hash=current.blob_hash,
-            size=current.size,
+            blob_hash=original.blob_hash,
+            size=original.size,
             written_by=principal.user_id,
             now=self.runtime.now(),
         )

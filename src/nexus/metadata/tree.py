@@ -221,6 +221,24 @@ class TreeStore:
         ).first()
         return None if row is None else _remember(conn, Entry.from_row(row))
 
+    def lock_many_for_update(self, conn: Connection, entry_ids: Iterable[int]) -> dict[int, Entry]:
+        """Read entries and hold their rows until commit (PostgreSQL), in id order, as every
+        transaction holding several rows does (nexus.metadata.locks), so none deadlock.
+        Ids that no longer exist are left out."""
+        ordered = sorted(set(entry_ids))
+        found: dict[int, Entry] = {}
+        for start in range(0, len(ordered), 500):
+            rows = conn.execute(
+                select(entries)
+                .where(entries.c.id.in_(ordered[start : start + 500]))
+                .order_by(entries.c.id)
+                .with_for_update()
+            )
+            for row in rows:
+                entry = _remember(conn, Entry.from_row(row))
+                found[entry.id] = entry
+        return found
+
     def set_content(
         self,
         conn: Connection,
