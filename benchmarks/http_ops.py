@@ -1,7 +1,8 @@
 """Throughput and latency of common operations over HTTP against a real `nexus serve`.
 
-Prints one table row per operation: ops/s, p50 and p99 in milliseconds, with N concurrent
-clients (threads, one HTTP client each) on this machine.
+Prints one table per backend (SQLite, then PostgreSQL; `--backend` picks one) with a row per
+operation: ops/s, p50 and p99 in milliseconds, with N concurrent clients (threads, one HTTP
+client each) on this machine.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import nexus
 from nexus.client.http import HttpClient
 from nexus.client.interface import NexusClient
+from tests.support.postgres import backend_database
 from tests.support.server_process import ServerProcess
 
 
@@ -53,14 +55,13 @@ def measure(
     )
 
 
-def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--operations", type=int, default=2000)
-    parser.add_argument("--clients", type=int, default=16)
-    args = parser.parse_args(argv)
+BACKENDS = ("sqlite", "postgresql")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        server = ServerProcess(Path(tmp) / "data").start()
+
+def run_backend(backend: str, operations: int, client_count: int) -> list[str]:
+    """The table's lines for one backend: a fresh server, 16 clients of one user."""
+    with tempfile.TemporaryDirectory() as tmp, backend_database(backend) as db_url:
+        server = ServerProcess(Path(tmp) / "data", db_url=db_url).start()
         try:
             admin = HttpClient("http://nexus-admin", None, uds=server.admin_socket)
             admin.create_user("admin", "Admin", "admin@example.com")
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> str:
             key = admin.create_api_key("alice", "bench")["key"]
             clients = [
                 nexus.connect(config={"url": server.url, "api_key": key})
-                for _ in range(args.clients)
+                for _ in range(client_count)
             ]
             payload = b"x" * 1024
             setup = clients[0]
@@ -87,17 +88,34 @@ def main(argv: list[str] | None = None) -> str:
                 ("list 20 entries", lambda c, i: c.list_files("/workspace/bench/small")),
             ]
             lines = [
-                f"HTTP, SQLite, {args.clients} clients, {args.operations} operations each row",
+                f"HTTP, {_LABELS[backend]}, {client_count} clients, "
+                f"{operations} operations each row",
                 f"{'operation':<26}{'ops/s':>10}{'p50 ms':>10}{'p99 ms':>10}",
             ]
             for label, operation in rows:
-                ops, p50, p99 = measure(clients, args.operations, operation)
+                ops, p50, p99 = measure(clients, operations, operation)
                 lines.append(f"{label:<26}{ops:>10.0f}{p50:>10.2f}{p99:>10.2f}")
+                print(lines[-1] if len(lines) > 3 else "\n".join(lines), flush=True)
             for client in [*clients, admin]:
                 client.close()
         finally:
             server.stop()
-    table = "\n".join(lines)
+    return lines
+
+
+_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--operations", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
+    args = parser.parse_args(argv)
+    backends = BACKENDS if args.backend == "both" else (args.backend,)
+    tables = ["\n".join(run_backend(b, args.operations, args.clients)) for b in backends]
+    table = "\n\n".join(tables)
+    print()
     print(table)
     return table
 

@@ -5,23 +5,28 @@ from __future__ import annotations
 import pytest
 
 from benchmarks import http_ops
+from tests.support.postgres import require_postgres
 
 pytestmark = pytest.mark.e2e
 
 
-def test_http_benchmark_prints_a_row_per_operation() -> None:
+def test_http_benchmark_prints_a_table_per_backend() -> None:
+    require_postgres()
     table = http_ops.main(["--operations", "16", "--clients", "2"])
-    rows = table.splitlines()[2:]
-    assert [row.split("  ")[0].strip() for row in rows] == [
-        "write 1 KiB (new files)",
-        "read 1 KiB",
-        "append 64 B",
-        "exists",
-        "list 20 entries",
-    ]
-    for row in rows:
-        ops_per_second = float(row.split()[-3])
-        assert ops_per_second > 0
+    sqlite, postgresql = table.split("\n\n")
+    for text, backend in ((sqlite, "SQLite"), (postgresql, "PostgreSQL")):
+        title, _header, *rows = text.splitlines()
+        assert title.startswith(f"HTTP, {backend}, 2 clients")
+        assert [row.split("  ")[0].strip() for row in rows] == [
+            "write 1 KiB (new files)",
+            "read 1 KiB",
+            "append 64 B",
+            "exists",
+            "list 20 entries",
+        ]
+        for row in rows:
+            ops_per_second = float(row.split()[-3])
+            assert ops_per_second > 0
 
 
 def test_permission_benchmark_runs_small_and_measures_every_target() -> None:

@@ -29,8 +29,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,7 @@ import pytest
 
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
 from nexus.errors import NexusError
-from tests.support.postgres import temporary_database
+from tests.support.postgres import backend_database
 from tests.support.server_process import NEXUS, ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -211,15 +209,6 @@ def _fsck_report(fsck: subprocess.Popen[bytes]) -> dict[str, Any]:
     return report
 
 
-@contextmanager
-def _backend(kind: str) -> Iterator[str | None]:
-    if kind == "sqlite":
-        yield None
-        return
-    with temporary_database() as url:
-        yield url
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_acknowledged_operations_survive_sigkill(backend: str, tmp_path: Path) -> None:
     seed = int(os.environ.get("NEXUS_CRASH_SEED") or random.SystemRandom().randrange(2**32))
@@ -227,7 +216,7 @@ def test_acknowledged_operations_survive_sigkill(backend: str, tmp_path: Path) -
     print(f"crash test ({backend}): NEXUS_CRASH_SEED={seed}, {rounds} kills")
     schedule = random.Random(seed)
     data_dir = tmp_path / "data"
-    with _backend(backend) as db_url:
+    with backend_database(backend) as db_url:
         server = ServerProcess(data_dir, db_url=db_url).start()
         try:
             with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:

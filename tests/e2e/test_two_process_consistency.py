@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -26,7 +25,7 @@ from nexus.authz import ObjectRef, SubjectRef
 from nexus.config import ServerSettings
 from nexus.files import SYSTEM, NexusService, open_service
 from nexus.files.runtime import file_ref, user_ref
-from tests.support.postgres import temporary_database
+from tests.support.postgres import backend_database
 from tests.support.server_pair import ServerPair, UserApi
 from tests.support.server_process import ServerProcess
 
@@ -67,23 +66,13 @@ class Cluster:
         return {server: self.user(user_id, server) for server in SERVERS}
 
 
-@contextmanager
-def _database(backend: str) -> Iterator[str | None]:
-    """None: SQLite inside the shared data dir; else a throwaway PostgreSQL database URL."""
-    if backend == "sqlite":
-        yield None
-        return
-    with temporary_database() as url:
-        yield url
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def cluster(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cluster]:
     backend = str(request.param)
     tmp = tmp_path_factory.mktemp(f"two-servers-{backend}")
-    with _database(backend) as db_url:
+    with backend_database(backend) as db_url:
         pair = ServerPair(tmp / "data", db_url=db_url).start()
         try:
             cluster = Cluster(backend, pair)
@@ -521,7 +510,7 @@ def test_both_processes_may_create_the_same_missing_folder_at_once(cluster: Clus
 def two_services(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[NexusService, NexusService]]:
-    with _database(str(request.param)) as db_url:
+    with backend_database(str(request.param)) as db_url:
         settings = ServerSettings(data_dir=tmp_path / "data", database_url=db_url)
         first = open_service(settings)
         try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
-from tests.support.postgres import temporary_database
+from tests.support.postgres import backend_database
 from tests.support.server_process import ServerProcess
 
 
@@ -26,7 +26,7 @@ class LiveTeam:
 def live_team(backend: str, base: Path, users: list[str]) -> Iterator[LiveTeam]:
     """A server on ``backend`` ("sqlite" or "postgresql") with ``users`` (the first is an
     admin, as the first user of a fresh server)."""
-    with _database(backend) as db_url:
+    with backend_database(backend) as db_url:
         server = ServerProcess(base / "data", db_url=db_url).start()
         try:
             keys: dict[str, str] = {}
@@ -37,12 +37,3 @@ def live_team(backend: str, base: Path, users: list[str]) -> Iterator[LiveTeam]:
             yield LiveTeam(server, keys)
         finally:
             server.stop()
-
-
-@contextmanager
-def _database(backend: str) -> Iterator[str | None]:
-    if backend == "sqlite":
-        yield None
-        return
-    with temporary_database() as url:
-        yield url

@@ -51,3 +51,14 @@ def temporary_database() -> Iterator[str]:
     finally:
         with _connect_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def backend_database(backend: str) -> Iterator[str | None]:
+    """The database URL for ``backend``: None for "sqlite" (the store's own file inside its
+    data dir), else a throwaway PostgreSQL database, dropped afterwards."""
+    if backend == "sqlite":
+        yield None
+        return
+    with temporary_database() as url:
+        yield url
