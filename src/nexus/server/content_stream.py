@@ -20,6 +20,9 @@ from nexus.server.ranges import RangeNotSatisfiable, requested_range
 
 # Bytes gathered per hop from the event loop to the worker thread: few hops, little memory.
 _BATCH_BYTES = 1024 * 1024
+# Content up to this size is read in the route's worker thread and sent as one body: a
+# streamed answer costs a thread hop per chunk, more than reading a small file.
+_INLINE_BYTES = 256 * 1024
 
 
 async def _next_batch(stream: AsyncIterator[bytes]) -> bytes | None:
@@ -83,16 +86,17 @@ def content_response(
         )
         refused.headers["Content-Range"] = f"bytes */{opened.size}"
         return refused
-    if wanted is None:
-        headers["Content-Length"] = str(opened.size)
-        return StreamingResponse(
-            opened.chunks(), media_type="application/octet-stream", headers=headers
-        )
-    headers["Content-Length"] = str(wanted.length)
-    headers["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{opened.size}"
+    status, start, length = 200, 0, opened.size
+    if wanted is not None:
+        status, start, length = 206, wanted.start, wanted.length
+        headers["Content-Range"] = f"bytes {wanted.start}-{wanted.end}/{opened.size}"
+    headers["Content-Length"] = str(length)
+    if length <= _INLINE_BYTES:
+        body = b"".join(opened.chunks(start, length))
+        return Response(body, status, headers, media_type="application/octet-stream")
     return StreamingResponse(
-        opened.chunks(wanted.start, wanted.length),
-        status_code=206,
+        opened.chunks(start, length),
+        status_code=status,
         media_type="application/octet-stream",
         headers=headers,
     )
