@@ -10,14 +10,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, and_, delete, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from nexus.authz.model import WILDCARD, ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.db import fast
-from nexus.db.tables import authz_revision, relationships
+from nexus.db.tables import relationships
 from nexus.errors import NexusValidationError
 
 # Set on a connection whose transaction changed tuples: its reads must not fill shared caches.
@@ -35,6 +33,16 @@ _KEY_COLUMNS = (
 )
 _REVISION_ROW = 1
 _REVISION_SQL = f"SELECT revision FROM authz_revision WHERE id = {_REVISION_ROW}"
+_BUMP_SQL = (
+    f"INSERT INTO authz_revision (id, revision) VALUES ({_REVISION_ROW}, 1)"
+    " ON CONFLICT (id) DO UPDATE SET revision = authz_revision.revision + 1"
+)
+_INSERT_COLUMNS = (*_KEY_COLUMNS, "created_at", "created_by", "expires_at")
+_INSERT_SQL = (
+    f"INSERT INTO relationships ({', '.join(_INSERT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+    f" ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO NOTHING RETURNING id"
+)
 # Reading a subject's tuples beats probing each object while they number under about twice
 # the objects asked about (plus this, for small batches).
 _SUBJECT_SIDE_SLACK = 1_000
@@ -383,41 +391,15 @@ class RelationshipStore:
         return int(row[0]) if row is not None else 0
 
     def _insert_if_absent(self, conn: Connection, values: dict[str, Any]) -> bool:
-        dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            module: Any = sqlite if dialect == "sqlite" else postgresql
-            stmt = module.insert(relationships).values(**values)
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(_KEY_COLUMNS))
-            # RETURNING, not rowcount: psycopg reports no usable rowcount for this statement.
-            inserted = conn.execute(stmt.returning(relationships.c.id)).first()
-            return inserted is not None
-        # Other dialects: a savepoint keeps a duplicate from aborting the caller's transaction.
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(relationships).values(**values))
-        except IntegrityError:
-            return False
-        return True
+        # On the driver: every created file stores its owner tuple through here.
+        # RETURNING, not rowcount: psycopg reports no usable rowcount for this statement.
+        inserted = fast.fetch_all(conn, _INSERT_SQL, [values[c] for c in _INSERT_COLUMNS])
+        return bool(inserted)
 
     def bump(self, conn: Connection) -> None:
         """Advance the revision in the caller's transaction: every cached answer computed
         before it commits stops being served (also used when the tree behind virtual
         relations changes)."""
-        dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            module: Any = sqlite if dialect == "sqlite" else postgresql
-            stmt = module.insert(authz_revision).values(id=_REVISION_ROW, revision=1)
-            # The migration inserts row 1; if it is missing, create it here instead of failing.
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["id"], set_={"revision": authz_revision.c.revision + 1}
-            )
-            conn.execute(stmt)
-        else:
-            result = conn.execute(
-                update(authz_revision)
-                .where(authz_revision.c.id == _REVISION_ROW)
-                .values(revision=authz_revision.c.revision + 1)
-            )
-            if result.rowcount == 0:
-                conn.execute(insert(authz_revision).values(id=_REVISION_ROW, revision=1))
+        # The migration inserts the row; if it is missing, this creates it instead of failing.
+        fast.execute(conn, _BUMP_SQL)
         _mark_dirty(conn)

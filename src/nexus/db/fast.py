@@ -1,10 +1,10 @@
-"""Driver-level reads for the few queries every permission check runs.
+"""Driver-level SQL for the few statements every request runs.
 
-SQLAlchemy builds, caches and post-processes each statement; for the engine's small hot
-queries (an object's tuples, a file's ancestors) that costs ten times the query itself on
-SQLite (measured: ~35 us through the driver, ~350-450 us through a Core select). These
-helpers run plain SQL in the caller's transaction on the same connection instead. All
-other SQL stays in SQLAlchemy.
+SQLAlchemy builds, caches and post-processes each statement; for small hot statements (an
+object's tuples, a path's entries, an API key, the rows a file write inserts) that costs
+ten times the statement itself on SQLite (measured: ~35 us through the driver, ~350-450 us
+through a Core select). These helpers run plain SQL in the caller's transaction on the same
+connection instead. All other SQL stays in SQLAlchemy.
 
 SQL is written with ``?`` placeholders; on PostgreSQL they become ``%s`` (psycopg).
 """
@@ -64,3 +64,16 @@ def fetch_all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tu
     finally:
         cursor.close()
     return rows
+
+
+def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run one write statement with no result rows on the driver, inside the caller's
+    transaction; the number of rows it changed."""
+    if is_postgresql(conn):
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, tuple(params))
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()

@@ -8,9 +8,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from nexus.db.tables import api_keys, users
+from nexus.db import fast
+from nexus.db.tables import api_keys
 from nexus.errors import NexusAuthenticationError, NexusValidationError
 
 KEY_PREFIX = "nxk_"
@@ -53,14 +54,11 @@ class KeyHolder:
     is_admin: bool
 
 
-_BY_HASH = (
-    select(
-        api_keys,
-        users.c.is_admin.label("user_is_admin"),
-        users.c.disabled.label("user_disabled"),
-    )
-    .join(users, users.c.id == api_keys.c.user_id)
-    .where(api_keys.c.key_hash == bindparam("key_hash"))
+# Every request runs this one, so it goes straight to the driver (see nexus.db.fast).
+_BY_HASH_SQL = (
+    "SELECT k.id, k.user_id, k.key_hash, k.prefix, k.description, k.created_at, k.expires_at,"
+    " k.revoked_at, u.is_admin, u.disabled"
+    " FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?"
 )
 
 
@@ -115,18 +113,27 @@ class KeyStore:
         if not key.startswith(KEY_PREFIX) or len(key) > 200:
             raise NexusAuthenticationError("invalid API key")
         digest = self._hash(key)
-        row = conn.execute(_BY_HASH, {"key_hash": digest}).first()
+        rows = fast.fetch_all(conn, _BY_HASH_SQL, [digest])
         # Compare in constant time anyway: the index lookup is by hash, never by the key.
-        if row is None or not hmac.compare_digest(row.key_hash, digest):
+        if not rows or not hmac.compare_digest(rows[0][2], digest):
             raise NexusAuthenticationError("invalid API key")
-        record = ApiKey.from_row(row)
-        if record.revoked_at is not None:
+        key_id, user_id, _hash, prefix, description, created, expires, revoked, admin, off = rows[0]
+        if revoked is not None:
             raise NexusAuthenticationError("API key has been revoked")
-        if record.expires_at is not None and record.expires_at <= now:
+        if expires is not None and float(expires) <= now:
             raise NexusAuthenticationError("API key has expired")
-        if row.user_disabled:
+        if off:
             raise NexusAuthenticationError("user account is disabled", code="user_disabled")
-        return KeyHolder(key=record, user_id=record.user_id, is_admin=bool(row.user_is_admin))
+        record = ApiKey(
+            id=key_id,
+            user_id=user_id,
+            prefix=prefix,
+            description=description,
+            created_at=float(created),
+            expires_at=None if expires is None else float(expires),
+            revoked_at=None,
+        )
+        return KeyHolder(key=record, user_id=user_id, is_admin=bool(admin))
 
     def get(self, conn: Connection, key_id: str) -> ApiKey | None:
         row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).first()

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, or_, select
 
+from nexus.db import fast
 from nexus.db.tables import activity
 
 # Details are small by design; anything bigger is cut rather than refused (a write must not
@@ -84,22 +85,28 @@ def under_path(path: str) -> ColumnElement[bool]:
     return or_(within(activity.c.path), within(activity.c.target))
 
 
+_ADD_SQL = (
+    "INSERT INTO activity (time, actor, key_id, action, outcome, path, target, entry_id,"
+    " parent_id, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 class ActivityStore:
     def add(self, conn: Connection, event: Event) -> None:
-        conn.execute(
-            insert(activity).values(
-                time=event.time,
-                actor=event.actor,
-                key_id=event.key_id,
-                action=event.action,
-                outcome=event.outcome,
-                path=event.path,
-                target=event.target,
-                entry_id=event.entry_id,
-                parent_id=event.parent_id,
-                details=_details_text(event.details),
-            )
+        # On the driver: every change records one (SQLAlchemy's insert cost more).
+        values = (
+            event.time,
+            event.actor,
+            event.key_id,
+            event.action,
+            event.outcome,
+            event.path,
+            event.target,
+            event.entry_id,
+            event.parent_id,
+            _details_text(event.details),
         )
+        fast.execute(conn, _ADD_SQL, values)
 
     def find(self, conn: Connection, query: EventFilter, limit: int) -> list[Event]:
         """Up to ``limit`` events matching ``query``, newest (highest id) first."""

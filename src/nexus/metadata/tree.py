@@ -49,6 +49,40 @@ _ENTRY_COLUMNS = (
     "modified_at, owner"
 )
 _CHILDREN_SQL = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE parent_id = ? ORDER BY name"
+_CREATE_SQL = (
+    "INSERT INTO entries (parent_id, name, kind, restricted, version, size, blob_hash,"
+    " created_at, modified_at, owner) VALUES (?, ?, ?, FALSE, 0, 0, NULL, ?, ?, ?)"
+    " ON CONFLICT (parent_id, name) DO NOTHING RETURNING id"
+)
+_FOR_UPDATE_SQL = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE id = ?"
+_SET_CONTENT_SQL = (
+    "UPDATE entries SET version = ?, blob_hash = ?, size = ?, modified_at = ?"
+    " WHERE id = ? AND version = ?"
+)
+_ADD_VERSION_SQL = (
+    "INSERT INTO versions (entry_id, version, blob_hash, size, created_at, created_by)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_E_COLUMNS = ", ".join(f"e.{column.strip()}" for column in _ENTRY_COLUMNS.split(","))
+
+
+def _resolve_sql(segment_at_depth: str) -> str:
+    """A path's entries from the root down, in one recursive query: step ``depth`` looks
+    up the child named by the path's segment ``depth`` (``segment_at_depth``, an SQL
+    expression of the first parameter, the names) below the step before, stopping at the
+    last segment (second parameter), at a missing name or at a file."""
+    return (
+        f"WITH RECURSIVE walk(depth, {_ENTRY_COLUMNS}) AS ("
+        f" SELECT 0, {_ENTRY_COLUMNS} FROM entries WHERE parent_id IS NULL"
+        f" UNION ALL SELECT walk.depth + 1, {_E_COLUMNS} FROM walk JOIN entries e"
+        f" ON e.parent_id = walk.id AND e.name = {segment_at_depth}"
+        f" WHERE walk.depth < ? AND walk.kind = '{DIRECTORY}'"
+        f") SELECT {_ENTRY_COLUMNS} FROM walk ORDER BY depth"
+    )
+
+
+_RESOLVE_SQLITE = _resolve_sql("json_extract(?, '$[' || walk.depth || ']')")
+_RESOLVE_POSTGRESQL = _resolve_sql("(?::text[])[walk.depth + 1]")
 
 
 def _entry_from_columns(row: tuple[Any, ...]) -> Entry:
@@ -155,17 +189,21 @@ class TreeStore:
         """The existing entries along ``path``, from the root down.
 
         The list is one longer than the path has segments when the whole path exists;
-        shorter when it stops at the deepest existing ancestor (or at a file).
+        shorter when it stops at the deepest existing ancestor (or at a file). One query
+        walks the whole path (every request resolves one; a query per segment cost a
+        round trip each, on PostgreSQL over the network).
         """
-        chain = [self.root(conn)]
-        for part in segments(path):
-            current = chain[-1]
-            if not current.is_directory:
-                break
-            found = self.child(conn, current.id, part)
-            if found is None:
-                break
-            chain.append(found)
+        names = segments(path)
+        names_param: list[str] | str
+        if fast.is_postgresql(conn):
+            sql, names_param = _RESOLVE_POSTGRESQL, names
+        else:
+            sql, names_param = _RESOLVE_SQLITE, json.dumps(names)
+        rows = fast.fetch_all(conn, sql, [names_param, len(names)])
+        if not rows:  # a store that has no root yet
+            return [self.root(conn)]
+        chain = [_entry_from_columns(row) for row in rows]
+        _memo(conn).update((entry.id, entry) for entry in chain)
         return chain
 
     def descendants(self, conn: Connection, entry_id: int) -> list[Entry]:
@@ -189,37 +227,22 @@ class TreeStore:
         owner: str,
         now: float,
     ) -> Entry:
+        """A new entry; NexusFileExistsError when the name is taken (by a concurrent
+        transaction, on PostgreSQL: the caller saw it missing). ON CONFLICT instead of a
+        savepoint and a caught IntegrityError: every created file runs this."""
         if kind not in (FILE, DIRECTORY):
             raise ValueError(f"unknown entry kind {kind!r}")
-        try:
-            with conn.begin_nested():
-                result = conn.execute(
-                    insert(entries)
-                    .values(
-                        parent_id=parent_id,
-                        name=name,
-                        kind=kind,
-                        restricted=False,
-                        version=0,
-                        size=0,
-                        blob_hash=None,
-                        created_at=now,
-                        modified_at=now,
-                        owner=owner,
-                    )
-                    .returning(entries.c.id)
-                )
-                new_id = int(result.scalar_one())
-        except IntegrityError:
-            raise NexusFileExistsError(f"{name!r} already exists") from None
-        return self.get_required(conn, new_id)
+        rows = fast.fetch_all(conn, _CREATE_SQL, [parent_id, name, kind, now, now, owner])
+        if not rows:
+            raise NexusFileExistsError(f"{name!r} already exists")
+        entry = Entry(int(rows[0][0]), parent_id, name, kind, False, 0, 0, None, now, now, owner)
+        return _remember(conn, entry)
 
     def lock_for_update(self, conn: Connection, entry_id: int) -> Entry | None:
         """Read an entry and hold its row until commit (PostgreSQL); SQLite holds the db lock."""
-        row = conn.execute(
-            select(entries).where(entries.c.id == entry_id).with_for_update()
-        ).first()
-        return None if row is None else _remember(conn, Entry.from_row(row))
+        sql = _FOR_UPDATE_SQL + " FOR UPDATE" if fast.is_postgresql(conn) else _FOR_UPDATE_SQL
+        rows = fast.fetch_all(conn, sql, [entry_id])
+        return _remember(conn, _entry_from_columns(rows[0])) if rows else None
 
     def lock_many_for_update(self, conn: Connection, entry_ids: Iterable[int]) -> dict[int, Entry]:
         """Read entries and hold their rows until commit (PostgreSQL), in id order, as every
@@ -254,24 +277,17 @@ class TreeStore:
         One compare-and-swap UPDATE: None when another writer got there first.
         """
         new_version = entry.version + 1
-        result = conn.execute(
-            update(entries)
-            .where(and_(entries.c.id == entry.id, entries.c.version == entry.version))
-            .values(version=new_version, blob_hash=blob_hash, size=size, modified_at=now)
-        )
-        if result.rowcount != 1:
+        params = [new_version, blob_hash, size, now, entry.id, entry.version]
+        changed = fast.execute(conn, _SET_CONTENT_SQL, params)
+        if changed != 1:
             return None
-        conn.execute(
-            insert(versions).values(
-                entry_id=entry.id,
-                version=new_version,
-                blob_hash=blob_hash,
-                size=size,
-                created_at=now,
-                created_by=written_by,
-            )
+        fast.execute(
+            conn, _ADD_VERSION_SQL, [entry.id, new_version, blob_hash, size, now, written_by]
         )
-        return self.get_required(conn, entry.id)
+        updated = entry._replace(
+            version=new_version, blob_hash=blob_hash, size=size, modified_at=now
+        )
+        return _remember(conn, updated)
 
     def version(self, conn: Connection, entry_id: int, version: int) -> Version | None:
         row = conn.execute(
