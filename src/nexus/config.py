@@ -46,6 +46,9 @@ class ServerSettings:
     storage_sweep_seconds: int = 3600
     # Activity log events older than this many days are deleted by the sweeper; 0 keeps all.
     activity_keep_days: int = 90
+    # Server worker processes sharing the sockets (`nexus serve --workers`): one per core
+    # uses the machine; each has its own database pool and caches.
+    workers: int = 1
 
     @property
     def resolved_database_url(self) -> str:
@@ -112,6 +115,7 @@ _STORAGE_VARIABLES = (
     ("NEXUS_BLOB_GRACE_SECONDS", "blob_grace_seconds", 1),
     ("NEXUS_STORAGE_SWEEP_SECONDS", "storage_sweep_seconds", 1),
     ("NEXUS_ACTIVITY_KEEP_DAYS", "activity_keep_days", 0),
+    ("NEXUS_WORKERS", "workers", 1),
 )
 
 

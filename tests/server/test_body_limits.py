@@ -18,6 +18,7 @@ from starlette.types import Message
 from nexus.config import ServerSettings
 from nexus.errors import NexusValidationError
 from nexus.files import SYSTEM, NexusService, open_service
+from nexus.server.admin_socket import LocalAdminApp
 from nexus.server.app import build_app
 from tests.support.server_process import ServerProcess
 
@@ -99,7 +100,7 @@ def test_json_body_at_the_limit_is_accepted_and_one_byte_more_is_refused(
 def test_content_length_over_the_limit_is_refused_without_reading_the_body(
     service: NexusService,
 ) -> None:
-    app = build_app(service, local_admin=True)  # no key needed: only the limit is under test
+    app = LocalAdminApp(build_app(service))  # no key needed: only the limit is under test
     received: list[Message] = []
     sent: list[Message] = []
 

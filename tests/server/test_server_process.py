@@ -16,9 +16,10 @@ from tests.support.server_process import ServerProcess
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_server_stops_cleanly_on_signals(tmp_path: Path, sig: int) -> None:
-    server = ServerProcess(tmp_path / "data").start()
+def test_server_stops_cleanly_on_signals(tmp_path: Path, sig: int, workers: int) -> None:
+    server = ServerProcess(tmp_path / "data", args=["--workers", str(workers)]).start(60)
     socket_path = Path(server.admin_socket)
     assert socket_path.exists()
     info = json.loads((tmp_path / "data" / "server.json").read_text())
@@ -94,14 +95,19 @@ def test_cli_without_key_or_server_says_so_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another OS user")
-def test_admin_socket_refuses_other_os_users(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_admin_socket_refuses_other_os_users(tmp_path: Path, workers: int) -> None:
     # A world-reachable socket path, so only the peer-credential check stands in the way.
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
     tmp_path.chmod(0o755)
     socket_path = shared / "admin.sock"
-    server = ServerProcess(tmp_path / "data", env={"NEXUS_ADMIN_SOCKET": str(socket_path)}).start()
+    server = ServerProcess(
+        tmp_path / "data",
+        env={"NEXUS_ADMIN_SOCKET": str(socket_path)},
+        args=["--workers", str(workers)],
+    ).start(60)
     try:
         os.chmod(socket_path, 0o777)
         assert _whoami_over_socket(str(socket_path)) == "system"

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -32,10 +33,12 @@ class ServerProcess:
         port: int | None = None,
         db_url: str | None = None,
         env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
     ):
         self.data_dir = data_dir
         self.port = port or free_port()
         self.db_url = db_url
+        self.args = list(args)
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
         self.env.pop("NEXUS_API_KEY", None)
@@ -53,6 +56,7 @@ class ServerProcess:
         command = [NEXUS, "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
         if self.db_url:
             command += ["--db-url", self.db_url]
+        command += self.args
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env)

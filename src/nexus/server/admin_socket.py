@@ -1,7 +1,10 @@
 """The local admin socket: HTTP over a Unix socket, trusted by OS user.
 
 Like PostgreSQL's peer authentication: a connection is served only when the peer process
-runs as the server's own OS user (or root), read from the socket's SO_PEERCRED.
+runs as the server's own OS user (or root), read from the socket's SO_PEERCRED. The API's
+TCP socket and this one are served by the same uvicorn server and app (so several worker
+processes can share both); a connection that passed the peer check carries a mark in its
+requests' scope, which no TCP client can set.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import os
 import socket
 import struct
 from pathlib import Path
+from typing import Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _PEERCRED = struct.Struct("3i")  # pid, uid, gid
+LOCAL_ADMIN = "nexus.local_admin"
 
 
 def peer_uid(transport: asyncio.BaseTransport) -> int | None:
@@ -27,13 +33,32 @@ def peer_uid(transport: asyncio.BaseTransport) -> int | None:
     return int(uid)
 
 
-class PeerCheckedProtocol(H11Protocol):
-    """Drops a connection at once unless it comes from this OS user or root."""
+class LocalAdminApp:
+    """Marks every request of a peer-checked admin connection as the local admin's."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[LOCAL_ADMIN] = True
+        await self.app(scope, receive, send)
+
+
+def is_local_admin(scope: Scope) -> bool:
+    return scope.get(LOCAL_ADMIN) is True
+
+
+class NexusHttpProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol; on the Unix socket it drops a connection at once unless it
+    comes from this OS user or root, and marks the requests of the ones it keeps."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        if peer_uid(transport) not in (os.getuid(), 0):
-            transport.close()
-            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family == socket.AF_UNIX:
+            if peer_uid(transport) not in (os.getuid(), 0):
+                transport.close()
+                return
+            self.app: Any = LocalAdminApp(self.app)
         super().connection_made(transport)
 
 
@@ -52,6 +77,15 @@ def prepare_socket_path(path: Path) -> None:
     finally:
         probe.close()
     raise RuntimeError(f"another Nexus server is already listening on {path}")
+
+
+def bind_socket(path: Path, backlog: int) -> socket.socket:
+    """The listening admin socket (in its private directory: see prepare_socket_path)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
 
 
 def remove_socket(path: Path) -> None:

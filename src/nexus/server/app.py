@@ -25,8 +25,8 @@ from nexus.version import __version__
 _ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 412, 413, 423)}
 
 
-def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
-    """The HTTP API over ``service``; ``local_admin`` marks the app of the admin socket."""
+def build_app(service: NexusService) -> FastAPI:
+    """The HTTP API over ``service``, for the TCP socket and the admin socket alike."""
     app = FastAPI(
         title="Nexus",
         version=__version__,
@@ -35,7 +35,6 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
-    app.state.local_admin = local_admin
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"])
@@ -57,7 +56,7 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
         file_limit=settings.max_file_bytes,
         file_routes=_raw_body_routes(),
     )
-    app.add_middleware(AuthenticationMiddleware, service=service, local_admin=local_admin)
+    app.add_middleware(AuthenticationMiddleware, service=service)
     return app
 
 

@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from nexus.api.models import API_PREFIX
 from nexus.errors import NexusAuthenticationError, NexusError
 from nexus.files import SYSTEM, NexusService, Principal
+from nexus.server.admin_socket import is_local_admin
 from nexus.server.errors import error_response
 
 PRINCIPAL_STATE = "principal"
@@ -33,10 +34,9 @@ def bearer_key(scope: Scope) -> str | None:
 
 
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp, service: NexusService, *, local_admin: bool):
+    def __init__(self, app: ASGIApp, service: NexusService):
         self.app = app
         self.service = service
-        self.local_admin = local_admin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX + "/"):
@@ -55,7 +55,7 @@ class AuthenticationMiddleware:
 
     async def _principal(self, scope: Scope) -> Principal:
         # The admin socket only accepts the server's own OS user (checked on connect).
-        if self.local_admin:
+        if is_local_admin(scope):
             return SYSTEM
         key = bearer_key(scope)
         if key is None:

@@ -65,6 +65,13 @@ from nexus.errors import NexusValidationError
     metavar="SECONDS",
     help="Longest lock a caller may take [default: $NEXUS_MAX_LOCK_TTL or 86400].",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=256),
+    default=None,
+    help="Worker processes serving requests; one per CPU core uses the machine "
+    "[default: $NEXUS_WORKERS or 1].",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 def serve(
     host: str,
@@ -77,6 +84,7 @@ def serve(
     keep_version_days: int | None,
     blob_grace_seconds: int | None,
     max_lock_ttl: float | None,
+    workers: int | None,
     access_log: bool,
 ) -> None:
     """Run the Nexus server (HTTP API plus the local admin socket)."""
@@ -94,6 +102,7 @@ def serve(
             version_keep_days=keep_version_days,
             blob_grace_seconds=blob_grace_seconds,
             max_lock_ttl=max_lock_ttl,
+            workers=workers,
         )
     except NexusValidationError as error:
         # A bad NEXUS_MAX_*_BYTES value: one clear line, not a traceback.
