@@ -126,9 +126,7 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     wrk.require_wrk()
     backends = BACKENDS if args.backend == "both" else (args.backend,)
-    tables = [
-        "\n".join(run_backend(b, args.seconds, args.clients, args.workers)) for b in backends
-    ]
+    tables = ["\n".join(run_backend(b, args.seconds, args.clients, args.workers)) for b in backends]
     table = "\n\n".join(tables)
     print()
     print(table)

@@ -66,9 +66,11 @@ def require_wrk() -> str:
 
 def _lua_string(text: str) -> str:
     """A Lua string literal: printable ASCII as is, every other byte as a ``\\ddd`` escape."""
-    return '"' + "".join(
-        ch if " " <= ch <= "~" and ch not in '"\\' else f"\\{ord(ch):03d}" for ch in text
-    ) + '"'
+    return (
+        '"'
+        + "".join(ch if " " <= ch <= "~" and ch not in '"\\' else f"\\{ord(ch):03d}" for ch in text)
+        + '"'
+    )
 
 
 def run(

@@ -27,3 +27,13 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$target"
 }
+
+# wrk, the HTTP benchmark's load generator (Debian's package), installed when it can be.
+ensure_wrk() {
+    command -v wrk >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get install -y -qq wrk >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null 2>&1; }
+    fi
+    command -v wrk >/dev/null 2>&1 || echo "wrk is not installed: the HTTP benchmark needs it (apt-get install wrk)" >&2
+}
