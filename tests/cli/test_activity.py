@@ -63,3 +63,24 @@ def test_admin_audit_filters_and_bad_input(team: Deployment) -> None:
     assert limit.exit_code == 2  # refused by the command line itself
     not_admin = nexus(team, "bob", "admin", "audit")
     assert not_admin.exit_code == 1 and "permission_denied" in not_admin.stderr
+
+
+def test_admin_actions_are_printed_readably(team: Deployment) -> None:
+    created = nexus(team, None, "admin", "create-user", "dave", "--name", "D", "--email", "d@x.io")
+    assert created.exit_code == 0, created.output
+    refused = nexus(team, "carol", "admin", "list-users")
+    assert refused.exit_code == 1 and "permission_denied" in refused.stderr
+    shown = nexus(team, None, "admin", "audit", "--action", "create_user", "--limit", "1")
+    assert shown.exit_code == 0, shown.output
+    newest, more = shown.stdout.splitlines()
+    # id, date, time, actor, action, outcome, no path, the subject
+    assert newest.split()[3:] == ["system", "create_user", "ok", "-", "admin=False", "user=dave"]
+    assert more.startswith("more: --before ")
+    denied = nexus(team, None, "admin", "audit", "--user", "carol", "--outcome", "denied")
+    assert denied.stdout.split()[3:] == ["carol", "list_users", "denied", "-"]
+    # Carol sees her own refused attempt, and no one's admin actions.
+    own = nexus(team, "carol", "activity")
+    assert own.exit_code == 0, own.output
+    assert [line.split()[3:] for line in own.stdout.splitlines()] == [
+        ["carol", "list_users", "denied", "-"]
+    ]

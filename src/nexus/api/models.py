@@ -159,13 +159,24 @@ class StorageSweep(BaseModel):
 class ActivityEvent(BaseModel):
     id: int = Field(description="Increasing event id; pass as `before` to page further")
     time: str = Field(description="When it happened (UTC)")
-    actor: str = Field(description="The user id that acted (or tried to)")
+    actor: str = Field(
+        description="The user id that acted (or tried to); `system` for the local admin socket"
+    )
     key_id: str | None = Field(description="The API key used (your own events, and admins)")
-    action: str = Field(description="write, append, mkdir, delete, move, restrict, grant, ...")
+    action: str = Field(
+        description="write, append, mkdir, delete, move, restrict, grant, ...; admin actions: "
+        "create_user, update_user, delete_user, create_key, revoke_key, create_group, "
+        "add_member, ..., audit"
+    )
     outcome: str = Field(description="ok, or why it was refused: denied, not_found, locked")
-    path: str | None = Field(description="The path as it was then (a move's source)")
+    path: str | None = Field(
+        description="The path as it was then (a move's source); null for admin actions"
+    )
     target: str | None = Field(description="A move's destination")
-    details: dict[str, Any] = Field(description="version, size, relation, subject, code, ...")
+    details: dict[str, Any] = Field(
+        description="version, size, relation, subject, code, ...; an admin action's subject: "
+        "user, key_id and prefix, group, member_group, session"
+    )
 
 
 class ActivityPage(BaseModel):

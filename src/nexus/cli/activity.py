@@ -26,11 +26,11 @@ _before_option = click.option(
 
 def _event_line(event: dict[str, Any]) -> str:
     when = str(event["time"])[:19].replace("T", " ")
-    where = event["path"] or "-"
+    where = event["path"] or "-"  # admin actions have none: their subject is in the details
     if event["target"]:
         where = f"{where} -> {event['target']}"
     details = " ".join(f"{key}={value}" for key, value in sorted(event["details"].items()))
-    line = f"{event['id']:>8}  {when}  {event['actor']:<12} {event['action']:<11} "
+    line = f"{event['id']:>8}  {when}  {event['actor']:<12} {event['action']:<15} "
     return f"{line}{event['outcome']:<9} {where}" + (f"  {details}" if details else "")
 
 
@@ -58,7 +58,11 @@ def activity(ctx: click.Context, path: str, limit: int, before: int | None, as_j
 @click.command()
 @click.option("--user", help="Only events by this user id.")
 @click.option("--path", help="Only events at or below this path.")
-@click.option("--action", help="Only this action (write, delete, move, grant, ...).")
+@click.option(
+    "--action",
+    help="Only this action (write, delete, move, grant, ..., create_user, revoke_key, "
+    "add_member, audit, ...).",
+)
 @click.option("--outcome", help="Only this outcome (ok, denied, not_found, locked).")
 @click.option("--since", metavar="TIME", help="From this ISO 8601 date or time (UTC).")
 @click.option("--until", metavar="TIME", help="Before this ISO 8601 date or time (UTC).")

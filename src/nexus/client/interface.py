@@ -450,5 +450,9 @@ class NexusClient(ABC):
         limit: int = 100,
         before: int | None = None,
     ) -> Record:
-        """ActivityPage of every event matching the filters (admins): ``since``/``until``
-        are ISO 8601 (UTC unless they carry an offset); ``path`` matches at or below it."""
+        """ActivityPage of every event matching the filters (admins): ``user`` is the actor
+        (``system`` for the admin socket), ``action`` one of the stable names (file actions
+        and admin actions such as ``create_user``, ``revoke_key``, ``add_member``,
+        ``audit``), ``since``/``until`` ISO 8601 (UTC unless they carry an offset); ``path``
+        matches at or below it (admin actions have no path: ``/`` or no ``path`` finds them).
+        Each call is itself recorded as an ``audit`` event."""

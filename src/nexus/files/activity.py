@@ -1,17 +1,22 @@
-"""The activity log: recording every mutation and refused attempt, and reading it back.
+"""The activity log: recording every mutation, admin action and refused attempt, and reading
+it back.
 
 Recording (docs/architecture.md, decision 19): a successful mutation calls ``record_change``
-inside its own write transaction, so its event commits or rolls back with it. A refused
-attempt (permission denied, not found under the 403/404 rule, locked) is recorded by the
-``audited`` decorator in a short transaction of its own after the failure.
+inside its own write transaction, so its event commits or rolls back with it; changes to
+users, keys, groups and sessions call ``record_admin`` the same way (no path: the subject is
+in the details); the admin-only reads and garbage collection call ``record_admin_after`` once
+done. A refused attempt (permission denied, not found under the 403/404 rule, locked) is
+recorded by the ``audited`` decorator in a short transaction of its own after the failure.
 
 Reading: events are filed under the paths they named when they happened (a move under its
 source and its destination). A caller other than an admin sees an event when it can read,
 now, both the entry the event is about and the folder that entry was in at the time; events
 about a deleted entry stay visible through that folder (the delete of a restricted folder
 does not: its contents were never readable through it). Callers always see their own
-refused attempts, which tell them nothing the refusal did not. Admins see everything, with
-filters (``audit``).
+refused attempts, which tell them nothing the refusal did not, and their own events without a
+path (a group they changed, a key they revoked); nobody else's of those. "Their own" means
+since their account was created: a re-created user id inherits nothing of the old account's.
+Admins see everything, with filters (``audit``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -34,6 +40,7 @@ from nexus.errors import (
     NexusLockedError,
     NexusPermissionError,
     NexusValidationError,
+    has_surrogate,
     shown,
 )
 from nexus.files.access import Access
@@ -49,8 +56,8 @@ from nexus.paths import normalize
 
 log = logging.getLogger("nexus.activity")
 
-# Stable action names. Issue 5's admin actions (users, keys, groups) go here as they come.
-ACTIONS = (
+# Stable action names: mutations of files and grants (filed under their paths)...
+FILE_ACTIONS = (
     "write",
     "append",
     "mkdir",
@@ -66,6 +73,26 @@ ACTIONS = (
     "extend_lock",
     "restore",
 )
+# ...and admin actions (no path; the subject in details: user, key_id, group, session...).
+# Reads are here when they use an admin power: who looked at whose records is worth knowing.
+ADMIN_ACTIONS = (
+    "create_user",
+    "update_user",
+    "delete_user",
+    "list_users",
+    "create_key",
+    "revoke_key",
+    "list_keys",
+    "create_group",
+    "delete_group",
+    "add_member",
+    "remove_member",
+    "list_sessions",
+    "delete_session",
+    "collect_garbage",
+    "audit",
+)
+ACTIONS = FILE_ACTIONS + ADMIN_ACTIONS
 OK = "ok"
 # A refused attempt's outcome, by the error that refused it.
 _REFUSALS: tuple[tuple[type[NexusError], str], ...] = (
@@ -83,6 +110,8 @@ _MAX_ID = 2**63 - 1
 # may see little of a busy log gets a short page and a cursor instead of a long scan.
 _BATCH = 500
 _MAX_SCANNED = 20_000
+# Longest argument a refused admin call's event repeats as given.
+_MAX_GIVEN_CHARS = 200
 
 _STORE = ActivityStore()
 
@@ -121,6 +150,29 @@ def record_change(
     )
 
 
+def record_admin(
+    runtime: Runtime,
+    conn: Connection,
+    principal: Principal,
+    action: str,
+    details: Mapping[str, Any],
+) -> None:
+    """Record an admin action (one of ADMIN_ACTIONS) in the change's own transaction
+    ``conn``: no path, the subject (user, key_id, group, ...) in ``details``."""
+    record_change(runtime, conn, principal, action, None, None, details=details)
+
+
+def record_admin_after(
+    runtime: Runtime, principal: Principal, action: str, details: Mapping[str, Any]
+) -> None:
+    """Record an admin action once it is done, in a short write transaction of its own: the
+    admin-only reads (which hold no write transaction to share) and garbage collection (many
+    transactions). If this fails the caller gets the error, not the answer: nobody reads
+    admin records without leaving their event."""
+    with runtime.db.write() as conn:
+        record_admin(runtime, conn, principal, action, details)
+
+
 def _with_restriction(entry: Entry | None, details: Mapping[str, Any] | None) -> dict[str, Any]:
     """Marks events on a restricted folder: once it is deleted, readers of the folder above
     must not see them (see ``_sees``)."""
@@ -145,10 +197,15 @@ def _normalized(value: object) -> str | None:
 
 
 def audited(
-    action: str, path: str = "path", target: str | None = None
+    action: str,
+    path: str | None = "path",
+    target: str | None = None,
+    subject: Mapping[str, str] | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Record refused calls of an operation method ``(self, principal, ...)``; ``path`` and
-    ``target`` name its parameters holding the path(s) it acts on."""
+    ``target`` name its parameters holding the path(s) it acts on (None: it takes none, as
+    admin actions); ``subject`` maps detail names to the parameters whose values go there
+    (``{"user": "user_id"}``)."""
 
     def decorate(method: Callable[P, R]) -> Callable[P, R]:
         signature = inspect.signature(method)
@@ -161,7 +218,7 @@ def audited(
                 outcome = _refusal(error)
                 if outcome is not None:
                     given = signature.bind_partial(*args, **kwargs).arguments
-                    _record_refusal(given, action, outcome, error, path, target)
+                    _record_refusal(given, action, outcome, error, path, target, subject)
                 raise
 
         return wrapper
@@ -174,16 +231,23 @@ def _record_refusal(
     action: str,
     outcome: str,
     error: NexusError,
-    path_param: str,
+    path_param: str | None,
     target_param: str | None,
+    subject: Mapping[str, str] | None,
 ) -> None:
     operations, principal = given.get("self"), given.get("principal")
     runtime = getattr(operations, "runtime", None)
     if not isinstance(runtime, Runtime) or not isinstance(principal, Principal):
         return
-    path = _normalized(given.get(path_param))
+    path = None if path_param is None else _normalized(given.get(path_param))
     target = None if target_param is None else _normalized(given.get(target_param))
-    details = {} if error.detail_code == error.code else {"code": error.detail_code}
+    details = {
+        name: _given_value(given[param])
+        for name, param in (subject or {}).items()
+        if given.get(param) is not None
+    }
+    if error.detail_code != error.code:
+        details["code"] = error.detail_code
     event = Event(
         actor=principal.user_id,
         key_id=principal.key_id,
@@ -199,6 +263,16 @@ def _record_refusal(
             _STORE.add(conn, event)
     except Exception:  # the caller's error matters more than its log line
         log.exception("could not record a refused %s", action)
+
+
+def _given_value(value: object) -> object:
+    """An argument of a refused call as its event shows it: short clean text as given,
+    anything else (any type, too long, unencodable) as a cut repr."""
+    if isinstance(value, str) and len(value) <= _MAX_GIVEN_CHARS and not has_surrogate(value):
+        return value
+    if isinstance(value, int):  # bools too
+        return value
+    return shown(value, _MAX_GIVEN_CHARS)
 
 
 # --- arguments ---------------------------------------------------------------------------
@@ -290,12 +364,20 @@ class ActivityOperations:
         start = cursor(before)
         with snapshot_read(self.runtime.db) as conn:
             self.access.find(conn, principal, path)  # the 403/404 rule for the path itself
-            found, next_before = self._scan(conn, principal, EventFilter(under=path), wanted, start)
-        shown_events = [
-            _shown_event(event, with_key=event.actor == principal.user_id) for event in found
-        ]
+            reader = _Reader(principal, self._account_since(conn, principal))
+            found, next_before = self._scan(conn, reader, EventFilter(under=path), wanted, start)
+        shown_events = [_shown_event(event, with_key=reader.owns(event)) for event in found]
         return ActivityPage(events=shown_events, next_before=next_before)
 
+    def _account_since(self, conn: Connection, principal: Principal) -> float:
+        """When the caller's account was made: older events under its id were an earlier
+        account's (a deleted id created again), not the caller's."""
+        if principal.is_system:
+            return float("-inf")
+        account = self.runtime.users.get(conn, principal.user_id)
+        return float("inf") if account is None else account.created_at
+
+    @audited("audit", path=None)
     def audit(
         self,
         principal: Principal,
@@ -325,7 +407,20 @@ class ActivityOperations:
         wanted = page_limit(limit)
         start = cursor(before)
         with self.runtime.db.read() as conn:
-            found, next_before = self._scan(conn, principal, query, wanted, start)
+            found, next_before = self._scan(conn, _Reader(principal), query, wanted, start)
+        # Who looked at the log, for what, and how much they got (the answer shows the log
+        # as it was before this look).
+        asked = {
+            "user": query.actor,
+            "path": query.under,
+            "action": query.action,
+            "outcome": query.outcome,
+            "since": since,
+            "until": until,
+            "before": start,
+        }
+        details = {name: value for name, value in asked.items() if value is not None}
+        record_admin_after(self.runtime, principal, "audit", {**details, "count": len(found)})
         return ActivityPage(
             events=[_shown_event(event, with_key=True) for event in found], next_before=next_before
         )
@@ -333,7 +428,7 @@ class ActivityOperations:
     def _scan(
         self,
         conn: Connection,
-        principal: Principal,
+        reader: _Reader,
         query: EventFilter,
         limit: int,
         before: int | None,
@@ -343,9 +438,9 @@ class ActivityOperations:
         position = before
         scanned = 0
         while scanned < _MAX_SCANNED:
-            asked = limit if principal.is_admin else _BATCH
+            asked = limit if reader.principal.is_admin else _BATCH
             batch = _STORE.find(conn, _below(query, position), asked)
-            visible = self._visible(conn, principal, batch)
+            visible = self._visible(conn, reader, batch)
             for event in batch:
                 position = event.id
                 if event.id in visible:
@@ -357,9 +452,9 @@ class ActivityOperations:
             scanned += len(batch)
         return found, position
 
-    def _visible(self, conn: Connection, principal: Principal, batch: Sequence[Event]) -> set[int]:
+    def _visible(self, conn: Connection, reader: _Reader, batch: Sequence[Event]) -> set[int]:
         ids = {event.id for event in batch if event.id is not None}
-        if principal.is_admin:
+        if reader.principal.is_admin:
             return ids
         referenced = {
             ref
@@ -368,12 +463,13 @@ class ActivityOperations:
             for ref in (event.entry_id, event.parent_id)
             if ref is not None
         }
-        existing, readable = self._readable(conn, principal, referenced)
+        existing, readable = self._readable(conn, reader.principal, referenced)
         visible: set[int] = set()
         for event in batch:
             assert event.id is not None
-            if event.outcome != OK:
-                if event.actor == principal.user_id:
+            if event.outcome != OK or _is_admin_action(event):
+                # Refused attempts and admin actions: the caller's own only.
+                if reader.owns(event):
                     visible.add(event.id)
             elif _sees(event, readable, existing):
                 visible.add(event.id)
@@ -424,6 +520,22 @@ def _below(query: EventFilter, position: int | None) -> EventFilter:
         until=query.until,
         before=position,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """Who reads the log, and since when events under their id are theirs."""
+
+    principal: Principal
+    account_since: float = float("-inf")
+
+    def owns(self, event: Event) -> bool:
+        return event.actor == self.principal.user_id and event.time >= self.account_since
+
+
+def _is_admin_action(event: Event) -> bool:
+    """Events on users, keys, groups, sessions: filed under no path, named by no entry."""
+    return event.path is None and event.target is None and event.entry_id is None
 
 
 def _sees(event: Event, readable: set[int], existing: set[int]) -> bool:

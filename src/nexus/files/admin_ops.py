@@ -1,4 +1,9 @@
-"""Users and API keys: admins only (people may see and revoke their own keys)."""
+"""Users and API keys: admins only (people may see and revoke their own keys).
+
+Every change is recorded in the activity log in its own transaction, and so are the reads
+that need an admin (decision 19 in docs/architecture.md): a key's event names its id and
+visible prefix, never the key.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from sqlalchemy import Connection
 from nexus.api.models import KeyInfo, NewKey, UserInfo
 from nexus.authz import RelationshipFilter
 from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError, shown
+from nexus.files.activity import audited, record_admin, record_admin_after
 from nexus.files.convert import key_info, user_info
 from nexus.files.lock_ops import drop_locks_held_by
 from nexus.files.namespaces import inbox_path
@@ -15,7 +21,7 @@ from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
 from nexus.files.session_ops import SessionOperations
 from nexus.files.validation import optional_ttl
-from nexus.identity import User
+from nexus.identity import ApiKey, User
 from nexus.paths import segments
 
 
@@ -29,6 +35,7 @@ class AdminOperations:
         self.runtime = runtime
         self.sessions = sessions
 
+    @audited("create_user", path=None, subject={"user": "user_id"})
     def create_user(
         self, principal: Principal, user_id: str, name: str, email: str, admin: bool = False
     ) -> UserInfo:
@@ -41,13 +48,19 @@ class AdminOperations:
             user = self.runtime.users.create(
                 conn, user_id, name, email, admin or first, self.runtime.now()
             )
+            details = {"user": user.id, "admin": user.is_admin}
+            record_admin(self.runtime, conn, principal, "create_user", details)
         return user_info(user)
 
+    @audited("list_users", path=None)
     def list_users(self, principal: Principal) -> list[UserInfo]:
         _require_admin(principal)
         with self.runtime.db.read() as conn:
-            return [user_info(u) for u in self.runtime.users.list_users(conn)]
+            found = [user_info(u) for u in self.runtime.users.list_users(conn)]
+        record_admin_after(self.runtime, principal, "list_users", {"count": len(found)})
+        return found
 
+    @audited("update_user", path=None, subject={"user": "user_id"})
     def update_user(
         self,
         principal: Principal,
@@ -67,10 +80,23 @@ class AdminOperations:
                 "admins cannot disable or demote themselves", code="self_lockout"
             )
         with self.runtime.db.write() as conn:
-            self._existing(conn, user_id)
+            before = self._existing(conn, user_id)
             self.runtime.users.update(conn, user_id, disabled=disabled, is_admin=admin)
-            return user_info(self._existing(conn, user_id))
+            after = self._existing(conn, user_id)
+            changed = {
+                name: new
+                for name, old, new in (
+                    ("disabled", before.disabled, after.disabled),
+                    ("admin", before.is_admin, after.is_admin),
+                )
+                if old != new
+            }
+            if changed:  # setting what is already set changes nothing: no event
+                details = {"user": after.id, **changed}
+                record_admin(self.runtime, conn, principal, "update_user", details)
+            return user_info(after)
 
+    @audited("delete_user", path=None, subject={"user": "user_id"})
     def delete_user(self, principal: Principal, user_id: str) -> None:
         """Remove an account with its keys, sessions, inbox, locks and every grant to it.
 
@@ -95,7 +121,9 @@ class AdminOperations:
             self.runtime.tree.forget_owner(conn, user_id)
             drop_locks_held_by(conn, user_id)
             self.runtime.users.delete(conn, user_id)
+            record_admin(self.runtime, conn, principal, "delete_user", {"user": user_id})
 
+    @audited("create_key", path=None, subject={"user": "user_id"})
     def create_api_key(
         self,
         principal: Principal,
@@ -110,23 +138,37 @@ class AdminOperations:
             self._existing(conn, user_id)
             expires_at = None if expires_in is None else now + expires_in
             key, record = self.runtime.keys.create(conn, user_id, description, expires_at, now)
+            details = _key_details(record)
+            if record.expires_at is not None:
+                details["expires"] = key_info(record).expires
+            record_admin(self.runtime, conn, principal, "create_key", details)
         return NewKey(key=key, info=key_info(record))
 
+    @audited("list_keys", path=None, subject={"user": "user_id"})
     def list_api_keys(self, principal: Principal, user_id: str | None = None) -> list[KeyInfo]:
+        """Keys of ``user_id`` (None: everyone's); people may list their own."""
         if not principal.is_admin:
             if user_id not in (None, principal.user_id):
                 raise NexusPermissionError("permission denied: only admins see others' keys")
             user_id = principal.user_id
         with self.runtime.db.read() as conn:
-            return [key_info(k) for k in self.runtime.keys.list_keys(conn, user_id)]
+            found = [key_info(k) for k in self.runtime.keys.list_keys(conn, user_id)]
+        if principal.is_admin and user_id != principal.user_id:  # an admin power: logged
+            details: dict[str, object] = {"count": len(found)}
+            if user_id is not None:
+                details["user"] = user_id
+            record_admin_after(self.runtime, principal, "list_keys", details)
+        return found
 
+    @audited("revoke_key", path=None, subject={"key_id": "key_id"})
     def revoke_api_key(self, principal: Principal, key_id: str) -> KeyInfo:
         """Revoke a key; it stops working on the very next request."""
         with self.runtime.db.write() as conn:
             record = self.runtime.keys.get(conn, str(key_id))
             if record is None or not (principal.is_admin or record.user_id == principal.user_id):
                 raise NexusFileNotFoundError(f"no such API key: {key_id}", code="key_not_found")
-            self.runtime.keys.revoke(conn, record.id, self.runtime.now())
+            if self.runtime.keys.revoke(conn, record.id, self.runtime.now()):
+                record_admin(self.runtime, conn, principal, "revoke_key", _key_details(record))
             revoked = self.runtime.keys.get(conn, record.id)
             assert revoked is not None
             return key_info(revoked)
@@ -136,3 +178,8 @@ class AdminOperations:
         if user is None:
             raise NexusFileNotFoundError(f"no such user: {shown(user_id)}", code="user_not_found")
         return user
+
+
+def _key_details(key: ApiKey) -> dict[str, object]:
+    """What a key's event names: its id, its visible prefix and its user; never the key."""
+    return {"user": key.user_id, "key_id": key.id, "prefix": key.prefix}

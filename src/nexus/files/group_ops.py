@@ -1,5 +1,7 @@
 """Groups: any signed-in user may create one and manages it; managers and admins change
-membership; group grants reach every member (and members of nested groups) at once."""
+membership; group grants reach every member (and members of nested groups) at once. Every
+change is recorded in the activity log in its own transaction (no path; the group and the
+member in details), refused ones by ``audited``."""
 
 from __future__ import annotations
 
@@ -8,11 +10,15 @@ from sqlalchemy import Connection
 from nexus.api.models import GroupChange, GroupInfo
 from nexus.authz import ObjectRef, Relationship, RelationshipFilter, SubjectRef
 from nexus.errors import NexusFileNotFoundError, NexusPermissionError, NexusValidationError, shown
+from nexus.files.activity import audited, record_admin
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, user_ref
 from nexus.files.timestamps import iso
 from nexus.files.validation import require_text
 from nexus.identity import Group, validate_group_name
+
+# How a member shows in its event's details: as the argument that named it.
+_MEMBER_DETAIL = {"user": "user", "group": "member_group"}
 
 
 def _group_ref(name: str) -> ObjectRef:
@@ -35,6 +41,7 @@ class GroupOperations:
                 _group_ref(name), "manager", user_ref(principal.user_id), now, principal.user_id
             )
             self.runtime.engine.write(conn, manager)
+            record_admin(self.runtime, conn, principal, "create_group", {"group": group.name})
             return self._changed(conn, group)
 
     def get(self, principal: Principal, name: str) -> GroupInfo:
@@ -46,6 +53,7 @@ class GroupOperations:
         with self.runtime.db.read() as conn:
             return [self._info(conn, group) for group in self.runtime.groups.list_groups(conn)]
 
+    @audited("delete_group", path=None, subject={"group": "name"})
     def delete(self, principal: Principal, name: str) -> None:
         with self.runtime.db.write() as conn:
             self._existing(conn, name, missing=NexusFileNotFoundError)
@@ -59,16 +67,21 @@ class GroupOperations:
                 ),
             )
             self.runtime.groups.delete(conn, name)
+            record_admin(self.runtime, conn, principal, "delete_group", {"group": name})
 
+    @audited("add_member", path=None, subject={"group": "group", "user": "user_id"})
     def add_user(self, principal: Principal, user_id: str, group: str) -> GroupChange:
         return self._change(principal, group, self._user(user_id), add=True)
 
+    @audited("remove_member", path=None, subject={"group": "group", "user": "user_id"})
     def remove_user(self, principal: Principal, user_id: str, group: str) -> GroupChange:
         return self._change(principal, group, self._user(user_id), add=False)
 
+    @audited("add_member", path=None, subject={"group": "group", "member_group": "member_group"})
     def add_group(self, principal: Principal, member_group: str, group: str) -> GroupChange:
         return self._change(principal, group, self._nested(member_group, group), add=True)
 
+    @audited("remove_member", path=None, subject={"group": "group", "member_group": "member_group"})
     def remove_group(self, principal: Principal, member_group: str, group: str) -> GroupChange:
         return self._change(principal, group, self._nested(member_group, group), add=False)
 
@@ -95,8 +108,10 @@ class GroupOperations:
             self._require_member_exists(conn, member)
             self._require_manager(conn, principal, group)
             tuple_ = Relationship(_group_ref(group), "member", member, now, principal.user_id)
+            details = {"group": group, _MEMBER_DETAIL[member.type]: member.id}
             if add:
-                self.runtime.engine.write(conn, tuple_)
+                if self.runtime.engine.write(conn, tuple_):  # adding a member twice: no event
+                    record_admin(self.runtime, conn, principal, "add_member", details)
             else:
                 removed = self.runtime.engine.delete(
                     conn,
@@ -114,6 +129,7 @@ class GroupOperations:
                         f"{member.type} {shown(member.id)} is not a member of group {shown(group)}",
                         code="relationship_not_found",
                     )
+                record_admin(self.runtime, conn, principal, "remove_member", details)
             return self._changed(conn, record)
 
     def _require_member_exists(self, conn: Connection, member: SubjectRef) -> None:

@@ -1,5 +1,5 @@
-"""Storage upkeep: version retention, then blob collection; from `nexus admin gc` (admins)
-and from the server's background sweeper."""
+"""Storage upkeep: version retention, then blob collection; from `nexus admin gc` (admins,
+recorded in the activity log with what went) and from the server's background sweeper."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 
 from nexus.api.models import StorageSweep
 from nexus.errors import NexusPermissionError
+from nexus.files.activity import audited, record_admin_after
 from nexus.files.blob_gc import collect_blobs
 from nexus.files.principal import Principal
 from nexus.files.retention import prune_versions
@@ -20,11 +21,17 @@ class MaintenanceOperations:
         self._last_sweep: float | None = None  # time.monotonic() of the last sweep
         self._sweeping = threading.Lock()
 
+    @audited("collect_garbage", path=None)
     def collect_garbage(self, principal: Principal) -> StorageSweep:
-        """Apply version retention and remove unreferenced blobs now (admins only)."""
+        """Apply version retention and remove unreferenced blobs now (admins only).
+
+        A sweep is many short transactions (each removal stands on its own and is redone by
+        the next sweep if cut off), so its event is written after it, with its counts."""
         if not principal.is_admin:
             raise NexusPermissionError("permission denied: this needs an admin")
-        return self.sweep()
+        swept = self.sweep()
+        record_admin_after(self.runtime, principal, "collect_garbage", swept.model_dump())
+        return swept
 
     def sweep(self) -> StorageSweep:
         # One sweep at a time per process (the admin command and the sweeper thread);

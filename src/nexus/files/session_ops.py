@@ -1,4 +1,7 @@
-"""Sessions: a private directory /sessions/{id}/ per session, removed on delete or expiry."""
+"""Sessions: a private directory /sessions/{id}/ per session, removed on delete or expiry.
+
+Deleting a session is recorded in the activity log (its owner's or an admin's), and so is an
+admin's listing of everyone's sessions; expiry is the sweeper's and is not an action."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from sqlalchemy import Connection
 from nexus.api.models import SessionInfo
 from nexus.authz import Relationship
 from nexus.errors import NexusFileNotFoundError, NexusPermissionError
+from nexus.files.activity import audited, record_admin, record_admin_after
 from nexus.files.convert import session_info
 from nexus.files.namespaces import SESSIONS
 from nexus.files.principal import Principal
@@ -54,6 +58,7 @@ class SessionOperations:
             self.runtime.engine.write(conn, owner)
         return session_info(session)
 
+    @audited("list_sessions", path=None)
     def list(self, principal: Principal, all_users: bool = False) -> list[SessionInfo]:
         if all_users and not principal.is_admin:
             raise NexusPermissionError("only admins may list every user's sessions")
@@ -62,8 +67,12 @@ class SessionOperations:
             found = self.runtime.sessions.list_sessions(
                 conn, None if all_users else principal.user_id
             )
-        return [session_info(s) for s in found if not s.is_expired(now)]
+        live = [session_info(s) for s in found if not s.is_expired(now)]
+        if all_users:  # an admin power: logged
+            record_admin_after(self.runtime, principal, "list_sessions", {"count": len(live)})
+        return live
 
+    @audited("delete_session", path=None, subject={"session": "session_id"})
     def delete(self, principal: Principal, session_id: str) -> None:
         with self.runtime.db.write() as conn:
             session = self.runtime.sessions.get(conn, str(session_id))
@@ -73,6 +82,8 @@ class SessionOperations:
                     f"no such session: {session_id}", code="session_not_found"
                 )
             self._remove(conn, session)
+            details = {"session": session.id, "user": session.user_id}
+            record_admin(self.runtime, conn, principal, "delete_session", details)
 
     def sweep_expired(self) -> int:
         """Remove every expired session and its files; returns how many went."""

@@ -145,12 +145,14 @@ class KeyStore:
             query = query.where(api_keys.c.user_id == user_id)
         return [ApiKey.from_row(row) for row in conn.execute(query)]
 
-    def revoke(self, conn: Connection, key_id: str, now: float) -> None:
-        conn.execute(
+    def revoke(self, conn: Connection, key_id: str, now: float) -> bool:
+        """Mark a key revoked; False if it already was (nothing changed)."""
+        result = conn.execute(
             update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        return bool(result.rowcount)
 
     def delete_for_user(self, conn: Connection, user_id: str) -> None:
         conn.execute(delete(api_keys).where(api_keys.c.user_id == user_id))

@@ -1,4 +1,4 @@
-"""Activity rows: one per mutation or refused attempt, newest id last.
+"""Activity rows: one per mutation, admin action or refused attempt, newest id last.
 
 Rows only; what gets recorded and who may see which event are the files layer's rules
 (nexus.files.activity).
@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    delete,
+    or_,
+    select,
+    true,
+)
 
 from nexus.db import fast
 from nexus.db.tables import activity
@@ -73,9 +82,10 @@ def _event(row: Row[Any]) -> Event:
 
 
 def under_path(path: str) -> ColumnElement[bool]:
-    """Events whose path (or a move's destination) is ``path`` or lies below it."""
+    """Events whose path (or a move's destination) is ``path`` or lies below it; ``/`` is
+    the whole log, events without a path (admin actions on users, keys, groups) included."""
     if path == "/":
-        return or_(activity.c.path.is_not(None), activity.c.target.is_not(None))
+        return true()
     # "0" follows "/" in byte order: [path + "/", path + "0") is exactly what lies below.
     below, after = path + "/", path + "0"
 
