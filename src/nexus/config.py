@@ -15,11 +15,12 @@ from nexus.errors import NexusValidationError
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2026
 DEFAULT_DATA_DIR = "./nexus-data"
-# 1,000 requests a second per key, averaged over any minute: an agent doing hundreds a second
-# (listing, reading and writing in a tight loop) stays well below it, bursts of thousands in a
-# few seconds included; a runaway loop flat out (several threads on one key) is held to that
-# rate within a minute, and so cannot take the whole server from everyone else.
-DEFAULT_RATE_LIMIT = "60000/minute"
+# 500 requests a second per key, averaged over any minute: an agent doing hundreds a second
+# stays below it, and a burst above that (a fan-out of thousands of reads) only spends part of
+# the minute's budget. A runaway loop flat out on one key (several threads) is held to that
+# rate within the minute, so it cannot take the whole server from everyone else. One limit,
+# so each request costs one counter hit.
+DEFAULT_RATE_LIMIT = "30000/minute"
 # Failed authentications per client address: a person mistyping a key, or a whole office
 # behind one address with a few stale scripts, stays far below 60 a minute; a key guesser or a
 # loop retrying a revoked key does not. Valid keys from the address are never refused for it.

@@ -18,8 +18,8 @@ BAD_LIMITS = ["0/second", "-1/minute", "lots", "600/fortnight", "600/minute;", "
 
 def test_defaults() -> None:
     settings = ServerSettings.from_env({})
-    assert (settings.rate_limit, settings.auth_failure_limit) == ("60000/minute", "60/minute")
-    assert (DEFAULT_RATE_LIMIT, DEFAULT_AUTH_FAILURE_LIMIT) == ("60000/minute", "60/minute")
+    assert (settings.rate_limit, settings.auth_failure_limit) == ("30000/minute", "60/minute")
+    assert (DEFAULT_RATE_LIMIT, DEFAULT_AUTH_FAILURE_LIMIT) == ("30000/minute", "60/minute")
     assert settings.rate_limit_storage == "memory://"
 
 

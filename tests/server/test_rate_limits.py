@@ -162,12 +162,13 @@ def test_a_key_over_its_budget_is_refused_before_its_body_is_read(
     key = new_key(server, "alice")
     with caller(server, key, "10.3.0.1") as alice:
         assert until_refused(alice, KEY_LIMIT * 2)[-1].status_code == 429
-    # A 100 MB upload is announced and none of it sent: the answer comes at once.
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+    # A 1 MB JSON body (under the JSON limit, which would read it whole first) is announced
+    # and none of it sent: the answer comes at once.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as raw:
         raw.sendall(
-            b"PUT /api/v1/files/content?path=/workspace/big HTTP/1.1\r\nHost: x\r\n"
+            b"POST /api/v1/files/mkdir HTTP/1.1\r\nHost: x\r\n"
             + f"Authorization: Bearer {key}\r\n".encode()
-            + b"Content-Length: 100000000\r\n\r\n"
+            + b"Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"
         )
         head = raw.recv(65536).partition(b"\r\n\r\n")[0]
     assert head.startswith(b"HTTP/1.1 429"), head
@@ -206,15 +207,18 @@ def test_servers_on_one_redis_share_a_keys_budget(tmp_path: Path) -> None:
         pair.stop()
 
 
-def test_serve_refuses_to_start_on_a_redis_that_does_not_answer(tmp_path: Path) -> None:
-    from nexus.server.command import serve
+def test_serve_refuses_to_start_on_a_redis_that_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from nexus.server import command, run
 
-    data_dir = tmp_path / "data"
-    arguments = ["--data-dir", str(data_dir), "--rate-limit-storage", "redis://127.0.0.1:1"]
-    refused = CliRunner().invoke(serve, arguments)
+    started: list[object] = []
+    monkeypatch.setattr(run, "serve", lambda settings, access_log: started.append(settings))
+    arguments = ["--data-dir", str(tmp_path), "--rate-limit-storage", "redis://127.0.0.1:1"]
+    refused = CliRunner().invoke(command.serve, arguments)
     assert refused.exit_code == 1, refused.output
     assert "redis://127.0.0.1:1 does not answer" in refused.output
-    assert not data_dir.exists()  # refused before anything was opened
+    assert started == []
 
 
 def test_limits_are_documented_in_the_api_description(server: ServerProcess) -> None:

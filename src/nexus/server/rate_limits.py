@@ -4,13 +4,13 @@ address, both answered HTTP 429 with ``Retry-After`` once spent.
 Counting is the `limits` library's (the engine under Flask-Limiter and slowapi), with its
 *sliding window counter* strategy: two counters per key and window (this one and the last,
 weighted by how much of the last still overlaps), so a hit costs O(1) time and memory at any
-limit. The exact *moving window* keeps one timestamp per request: 60,000 entries per busy key,
+limit. The exact *moving window* keeps one timestamp per request: 30,000 entries per busy key,
 and an O(n) list insert per hit in memory. The counter's price is an estimate that assumes
 the last window's requests were spread evenly, which is what a budget needs, not a ledger;
 a *fixed window* would let a client spend two budgets across a window boundary.
 
-Each request costs one hit on one counter (the key's, after authentication, or the address's,
-after a failed one) and no database query. Counters live in this process by default
+Each request costs one counter hit per configured limit (one with the defaults): the key's,
+after authentication, or the address's, after a failed one; never a database query. Counters live in this process by default
 (``memory://``, a dict behind a lock, microseconds: called on the event loop directly) or in
 Redis (``redis://host:port``: every server process shares one budget per key), called through
 the library's asyncio API so a slow Redis never blocks the event loop. When Redis cannot be
