@@ -80,15 +80,19 @@ def test_429_carries_its_retry_after_seconds() -> None:
     assert info.value.message == "slow down"
 
 
-@pytest.mark.parametrize("header", [None, "Wed, 21 Oct 2026 07:28:00 GMT", "-3"])
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    # Without whole seconds to go by (none, an HTTP date, nonsense): retry after one.
+    [("5", 5), (None, 1), ("Wed, 21 Oct 2026 07:28:00 GMT", 1), ("-3", 1)],
+)
 def test_429_from_a_proxy_without_our_body_is_still_a_rate_limit_error(
-    header: str | None,
+    header: str | None, seconds: int
 ) -> None:
     server = FakeServer()
     server.reply(429, text="Too Many Requests", headers={"Retry-After": header} if header else {})
     with pytest.raises(NexusRateLimitError, match="answered HTTP 429") as info:
         server.client().whoami()
-    assert info.value.retry_after == 1  # no whole seconds to go by: retry after one
+    assert info.value.retry_after == seconds
 
 
 def test_401_without_a_body_is_an_authentication_error() -> None:

@@ -63,11 +63,18 @@ def test_a_bad_flag_value_is_refused_even_over_a_good_environment() -> None:
     assert "--rate-limit" in info.value.message
 
 
-def test_serve_flags_set_the_limits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[ServerSettings]:
+    """The settings `nexus serve` would have started a server with (it starts none)."""
     from nexus.server import run
 
     seen: list[ServerSettings] = []
     monkeypatch.setattr(run, "serve", lambda settings, access_log: seen.append(settings))
+    return seen
+
+
+def test_serve_flags_set_the_limits(started: list[ServerSettings], tmp_path: Path) -> None:
+    seen = started
     flags = ["--rate-limit", "100/second", "--auth-failure-limit", "off"]
     result = CliRunner().invoke(serve, ["--data-dir", str(tmp_path), *flags], env={})
     assert result.exit_code == 0, result.output
@@ -82,14 +89,20 @@ def test_serve_flags_set_the_limits(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         ("--rate-limit-storage", "mongodb://x"),
     ],
 )
-def test_serve_refuses_a_bad_flag_before_starting(flag: str, value: str) -> None:
+def test_serve_refuses_a_bad_flag_before_starting(
+    started: list[ServerSettings], flag: str, value: str
+) -> None:
     refused = CliRunner().invoke(serve, [flag, value])
     assert refused.exit_code == 2
     assert flag in refused.output
+    assert started == []
 
 
 @pytest.mark.parametrize("variable", [*VARIABLES, "NEXUS_RATE_LIMIT_STORAGE"])
-def test_serve_refuses_a_bad_environment_value_before_starting(variable: str) -> None:
+def test_serve_refuses_a_bad_environment_value_before_starting(
+    started: list[ServerSettings], variable: str
+) -> None:
     refused = CliRunner().invoke(serve, [], env={variable: "never"})
     assert refused.exit_code == 1
     assert variable in refused.output
+    assert started == []
