@@ -12,6 +12,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from click.testing import CliRunner
 
 import nexus
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
+from nexus.config import ServerSettings
+from nexus.files import SYSTEM, open_service
 from tests.support.redis import require_redis
-from tests.support.server_pair import ServerPair
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -180,31 +182,36 @@ def test_servers_on_one_redis_share_a_keys_budget(tmp_path: Path) -> None:
         "NEXUS_RATE_LIMIT": f"{budget}/minute",
         "NEXUS_RATE_LIMIT_STORAGE": require_redis(),
     }
-    pair = ServerPair(tmp_path / "data", env=env).start()
+    # Two servers on one store (data dir and database: the key is an HMAC under its secret).
+    # The store is made first, so both can start at once.
+    data_dir = tmp_path / "data"
+    store = open_service(ServerSettings(data_dir=data_dir))
     try:
-        system = pair.local_admin(pair.a)
-        system.create_user("admin").raise_for_status()
-        created = system.create_key("admin")
-        created.raise_for_status()
-        key = created.json()["key"]  # a new random key id: its budget starts empty
-        servers = [
-            pair.as_key(server, key, "admin", name)
-            for server, name in ((pair.a, "a"), (pair.b, "b"))
-        ]
+        store.admin.create_user(SYSTEM, "admin", "Admin", "admin@example.com")
+        key = store.admin.create_api_key(SYSTEM, "admin", "shared").key  # a new random key id
+    finally:
+        store.close()
+    servers = [ServerProcess(data_dir, env=env) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(2) as starting:
+            list(starting.map(ServerProcess.start, servers))
+        callers = [caller(server, key, "10.4.0.1") for server in servers]
         answers = []
         for turn in range(budget * 2 + 1):  # alternating: each server alone would allow 12
-            answers.append(servers[turn % 2].whoami())
+            answers.append(callers[turn % 2].get(WHOAMI))
             if answers[-1].status_code == 429:
                 break
-        successes = [answer.status_code for answer in answers].count(200)
+        statuses = [answer.status_code for answer in answers]
         # A minute's window: one more only if the burst straddled its boundary.
-        assert budget <= successes <= budget + 1, [answer.status_code for answer in answers]
+        assert budget <= statuses.count(200) <= budget + 1, statuses
         assert_rate_limited(answers[-1], "rate_limited", 60)
         # Both servers now refuse the key.
-        for api in servers:
-            assert api.whoami().status_code == 429
+        for client in callers:
+            assert client.get(WHOAMI).status_code == 429
+            client.close()
     finally:
-        pair.stop()
+        for server in servers:
+            server.stop()
 
 
 def test_serve_refuses_to_start_on_a_redis_that_does_not_answer(
