@@ -10,10 +10,11 @@ the last window's requests were spread evenly, which is what a budget needs, not
 a *fixed window* would let a client spend two budgets across a window boundary.
 
 Each request costs one counter hit per configured limit (one with the defaults): the key's,
-after authentication, or the address's, after a failed one; never a database query. Counters live in this process by default
-(``memory://``, a dict behind a lock, microseconds: called on the event loop directly) or in
-Redis (``redis://host:port``: every server process shares one budget per key), called through
-the library's asyncio API so a slow Redis never blocks the event loop. When Redis cannot be
+after authentication, or the address's, after a failed one; never a database query. Counters
+live in this process by default (``memory://``, a dict behind a lock, microseconds: called on
+the event loop directly) or in Redis (``redis://host:port``: every server process shares one
+budget per key), called through the library's asyncio API so a slow Redis never blocks the
+event loop. When Redis cannot be
 reached the request is served (and the failure logged, at most once a minute): the limits
 protect the server's capacity, not anyone's data, and a limiter outage must not take the file
 server down with it.
