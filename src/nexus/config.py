@@ -157,15 +157,15 @@ def _with_rate_limits(
         return (variable, env[variable]) if env.get(variable) else None
 
     if found := given("rate_limit"):
-        settings = replace(settings, rate_limit=rate_limit(*found))
+        settings = replace(settings, rate_limit=parse_rate_limit(*found))
     if found := given("auth_failure_limit"):
-        settings = replace(settings, auth_failure_limit=rate_limit(*found))
+        settings = replace(settings, auth_failure_limit=parse_rate_limit(*found))
     if found := given("rate_limit_storage"):
-        settings = replace(settings, rate_limit_storage=rate_limit_storage(*found))
+        settings = replace(settings, rate_limit_storage=parse_rate_limit_storage(*found))
     return settings
 
 
-def rate_limit(name: str, text: str) -> str | None:
+def parse_rate_limit(name: str, text: str) -> str | None:
     """``text`` checked as a rate limit ("600/minute", several joined by ";"); None for "off".
 
     ``name`` (the variable or option it came from) goes in the error."""
@@ -188,7 +188,7 @@ def rate_limit(name: str, text: str) -> str | None:
     return text
 
 
-def rate_limit_storage(name: str, text: str) -> str:
+def parse_rate_limit_storage(name: str, text: str) -> str:
     """``text`` checked as a storage URI of the `limits` library that Nexus supports."""
     text = text.strip()
     scheme = urlsplit(text).scheme if "://" in text else ""

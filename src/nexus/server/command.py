@@ -12,8 +12,8 @@ from nexus.config import (
     DEFAULT_PORT,
     DEFAULT_RATE_LIMIT,
     ServerSettings,
-    rate_limit,
-    rate_limit_storage,
+    parse_rate_limit,
+    parse_rate_limit_storage,
 )
 from nexus.errors import NexusValidationError
 
@@ -94,7 +94,7 @@ def _checked(check: Callable[[str, str], object]) -> Callable[..., str | None]:
 @click.option(
     "--rate-limit",
     default=None,
-    callback=_checked(rate_limit),
+    callback=_checked(parse_rate_limit),
     metavar="LIMITS",
     help="Requests per API key, e.g. 600/minute or '20/second;600/minute'; 'off' for none "
     f"[default: $NEXUS_RATE_LIMIT or {DEFAULT_RATE_LIMIT}].",
@@ -102,7 +102,7 @@ def _checked(check: Callable[[str, str], object]) -> Callable[..., str | None]:
 @click.option(
     "--auth-failure-limit",
     default=None,
-    callback=_checked(rate_limit),
+    callback=_checked(parse_rate_limit),
     metavar="LIMITS",
     help="Failed authentications per client address before they get 429; 'off' for none "
     f"[default: $NEXUS_AUTH_FAILURE_LIMIT or {DEFAULT_AUTH_FAILURE_LIMIT}].",
@@ -110,7 +110,7 @@ def _checked(check: Callable[[str, str], object]) -> Callable[..., str | None]:
 @click.option(
     "--rate-limit-storage",
     default=None,
-    callback=_checked(rate_limit_storage),
+    callback=_checked(parse_rate_limit_storage),
     metavar="URI",
     help="Where budgets are counted: memory:// (this process) or redis://host:port, shared "
     "by every server on it [default: $NEXUS_RATE_LIMIT_STORAGE or memory://].",
