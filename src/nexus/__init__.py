@@ -18,6 +18,7 @@ from nexus.errors import (
     NexusLockedError,
     NexusPayloadTooLargeError,
     NexusPermissionError,
+    NexusRateLimitError,
     NexusValidationError,
 )
 from nexus.version import __version__
@@ -34,6 +35,7 @@ __all__ = [
     "NexusLockedError",
     "NexusPayloadTooLargeError",
     "NexusPermissionError",
+    "NexusRateLimitError",
     "NexusValidationError",
     "__version__",
     "connect",

@@ -15,6 +15,18 @@ from nexus.errors import NexusValidationError
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2026
 DEFAULT_DATA_DIR = "./nexus-data"
+# 500 requests a second per key, averaged over any minute: an agent doing hundreds a second
+# stays below it, and a burst above that (a fan-out of thousands of reads) only spends part of
+# the minute's budget. A runaway loop flat out on one key (several threads) is held to that
+# rate within the minute, so it cannot take the whole server from everyone else. One limit,
+# so each request costs one counter hit.
+DEFAULT_RATE_LIMIT = "30000/minute"
+# Failed authentications per client address: a person mistyping a key, or a whole office
+# behind one address with a few stale scripts, stays far below 60 a minute; a key guesser or a
+# loop retrying a revoked key does not. Valid keys from the address are never refused for it.
+DEFAULT_AUTH_FAILURE_LIMIT = "60/minute"
+# Rate limit storages (limits URIs) Nexus supports: in-process, or a shared Redis (TLS, Unix).
+RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,13 @@ class ServerSettings:
     # Server worker processes sharing the sockets (`nexus serve --workers`): one per core
     # uses the machine; each has its own database pool and caches.
     workers: int = 1
+    # Requests per API key, in the syntax of the `limits` library ("600/minute", several
+    # separated by ";"); None is "off". See nexus.server.rate_limits.
+    rate_limit: str | None = DEFAULT_RATE_LIMIT
+    # Failed authentications per client address before they are answered 429; None is "off".
+    auth_failure_limit: str | None = DEFAULT_AUTH_FAILURE_LIMIT
+    # Where the budgets are counted: in this process, or a Redis all server processes share.
+    rate_limit_storage: str = "memory://"
 
     @property
     def resolved_database_url(self) -> str:
@@ -93,7 +112,10 @@ class ServerSettings:
             if env.get(variable):
                 value = _whole_number(variable, env[variable], minimum)
                 settings = replace(settings, **{setting: value})  # type: ignore[arg-type]
+        settings = _with_rate_limits(settings, env, overrides)
         given = {key: value for key, value in overrides.items() if value is not None}
+        for setting in _RATE_LIMIT_SETTINGS:
+            given.pop(setting, None)
         if "data_dir" in given:
             given["data_dir"] = Path(str(given["data_dir"]))
         return replace(settings, **given)  # type: ignore[arg-type]
@@ -117,6 +139,71 @@ _STORAGE_VARIABLES = (
     ("NEXUS_ACTIVITY_KEEP_DAYS", "activity_keep_days", 0),
     ("NEXUS_WORKERS", "workers", 1),
 )
+
+
+# Each rate limit setting: its environment variable and `nexus serve` option, named in errors.
+_RATE_LIMIT_SETTINGS = {
+    "rate_limit": ("NEXUS_RATE_LIMIT", "--rate-limit"),
+    "auth_failure_limit": ("NEXUS_AUTH_FAILURE_LIMIT", "--auth-failure-limit"),
+    "rate_limit_storage": ("NEXUS_RATE_LIMIT_STORAGE", "--rate-limit-storage"),
+}
+
+
+def _with_rate_limits(
+    settings: ServerSettings, env: Mapping[str, str], overrides: Mapping[str, object]
+) -> ServerSettings:
+    """The rate limit settings, from a flag or else the environment, checked either way."""
+
+    def given(setting: str) -> tuple[str, str] | None:
+        variable, option = _RATE_LIMIT_SETTINGS[setting]
+        if overrides.get(setting) is not None:
+            return option, str(overrides[setting])
+        return (variable, env[variable]) if env.get(variable) else None
+
+    if found := given("rate_limit"):
+        settings = replace(settings, rate_limit=parse_rate_limit(*found))
+    if found := given("auth_failure_limit"):
+        settings = replace(settings, auth_failure_limit=parse_rate_limit(*found))
+    if found := given("rate_limit_storage"):
+        settings = replace(settings, rate_limit_storage=parse_rate_limit_storage(*found))
+    return settings
+
+
+def parse_rate_limit(name: str, text: str) -> str | None:
+    """``text`` checked as a rate limit ("600/minute", several joined by ";"); None for "off".
+
+    ``name`` (the variable or option it came from) goes in the error."""
+    text = text.strip()
+    if text.lower() == "off":
+        return None
+    # Imported only here: clients, which read this module too, never load it.
+    from limits import parse_many
+
+    try:
+        items = parse_many(text)
+    except ValueError:
+        items = []
+    if not items or any(item.amount < 1 for item in items):
+        raise NexusValidationError(
+            f"{name} must be 'off' or rate limits such as '600/minute' or "
+            f"'20/second;600/minute' (at least 1 request each), not {text!r}",
+            code="invalid_config",
+        )
+    return text
+
+
+def parse_rate_limit_storage(name: str, text: str) -> str:
+    """``text`` checked as a storage URI of the `limits` library that Nexus supports."""
+    text = text.strip()
+    scheme = urlsplit(text).scheme if "://" in text else ""
+    if scheme not in RATE_LIMIT_STORAGE_SCHEMES:
+        schemes = ", ".join(f"{known}://" for known in RATE_LIMIT_STORAGE_SCHEMES)
+        raise NexusValidationError(
+            f"{name} must be a storage URI starting with one of {schemes} "
+            f"(e.g. redis://127.0.0.1:6379), not {text!r}",
+            code="invalid_config",
+        )
+    return text
 
 
 def _whole_number(name: str, text: str, minimum: int) -> int:

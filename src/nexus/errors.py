@@ -84,6 +84,27 @@ class NexusPayloadTooLargeError(NexusError):
     http_status = 413
 
 
+class NexusRateLimitError(NexusError):
+    """Too many requests for one API key, or too many failed authentications from one address.
+
+    ``retry_after`` is how many whole seconds to wait before the budget allows another request
+    (the server's ``Retry-After`` header; always at least 1)."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int = 1,
+        path: str | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(message, path=path, code=code)
+        self.retry_after = max(1, retry_after)
+
+
 def encodable(text: str) -> str:
     """``text`` with anything UTF-8 cannot encode (lone surrogates) escaped as ``\\udXXX``.
 
@@ -119,6 +140,7 @@ ERROR_CLASSES: tuple[type[NexusError], ...] = (
     NexusConflictError,
     NexusLockedError,
     NexusPayloadTooLargeError,
+    NexusRateLimitError,
 )
 
 _BY_CODE: dict[str, type[NexusError]] = {cls.code: cls for cls in ERROR_CLASSES}

@@ -16,6 +16,7 @@ from nexus.errors import (
     NexusError,
     NexusFileNotFoundError,
     NexusPermissionError,
+    NexusRateLimitError,
     NexusValidationError,
 )
 
@@ -67,6 +68,31 @@ def test_unknown_code_maps_to_the_root_class() -> None:
         server.client().whoami()
     assert type(info.value) is NexusError
     assert info.value.message == "short"
+
+
+def test_429_carries_its_retry_after_seconds() -> None:
+    server = FakeServer()
+    error = {"code": "rate_limited", "reason": "too_many_auth_failures", "message": "slow down"}
+    server.reply(429, {"error": error}, headers={"Retry-After": "17"})
+    with pytest.raises(NexusRateLimitError) as info:
+        server.client().whoami()
+    assert (info.value.retry_after, info.value.detail_code) == (17, "too_many_auth_failures")
+    assert info.value.message == "slow down"
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    # Without whole seconds to go by (none, an HTTP date, nonsense): retry after one.
+    [("5", 5), (None, 1), ("Wed, 21 Oct 2026 07:28:00 GMT", 1), ("-3", 1)],
+)
+def test_429_from_a_proxy_without_our_body_is_still_a_rate_limit_error(
+    header: str | None, seconds: int
+) -> None:
+    server = FakeServer()
+    server.reply(429, text="Too Many Requests", headers={"Retry-After": header} if header else {})
+    with pytest.raises(NexusRateLimitError, match="answered HTTP 429") as info:
+        server.client().whoami()
+    assert info.value.retry_after == seconds
 
 
 def test_401_without_a_body_is_an_authentication_error() -> None:

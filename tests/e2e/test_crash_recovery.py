@@ -38,7 +38,7 @@ import pytest
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
 from nexus.errors import NexusError
 from tests.support.postgres import backend_database
-from tests.support.server_process import NEXUS, ServerProcess
+from tests.support.server_process import NEXUS, UNLIMITED, ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -217,7 +217,8 @@ def test_acknowledged_operations_survive_sigkill(backend: str, tmp_path: Path) -
     schedule = random.Random(seed)
     data_dir = tmp_path / "data"
     with backend_database(backend) as db_url:
-        server = ServerProcess(data_dir, db_url=db_url).start()
+        # Four clients writing flat out between kills: far above any person's rate.
+        server = ServerProcess(data_dir, db_url=db_url, env=UNLIMITED).start()
         try:
             with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:
                 writers = []
@@ -248,7 +249,9 @@ def test_acknowledged_operations_survive_sigkill(backend: str, tmp_path: Path) -
                 # fsck takes its snapshot as the server restarts (it is read-only and safe
                 # beside a running server; startup changes no file): the crash's state.
                 fsck = _start_fsck(data_dir, db_url)
-                server = ServerProcess(data_dir, port=server.port, db_url=db_url).start()
+                server = ServerProcess(
+                    data_dir, port=server.port, db_url=db_url, env=UNLIMITED
+                ).start()
                 report = _fsck_report(fsck)
                 temp_files = max(temp_files, report["counts"]["temp_files"])
                 orphans = report["counts"]["orphan_blobs"]
@@ -267,7 +270,10 @@ def test_acknowledged_operations_survive_sigkill(backend: str, tmp_path: Path) -
             # period instead of the default hour, so the test need not wait).
             server.stop()
             server = ServerProcess(
-                data_dir, port=server.port, db_url=db_url, env={"NEXUS_BLOB_GRACE_SECONDS": "1"}
+                data_dir,
+                port=server.port,
+                db_url=db_url,
+                env={**UNLIMITED, "NEXUS_BLOB_GRACE_SECONDS": "1"},
             ).start()
             time.sleep(1.1)
             with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:

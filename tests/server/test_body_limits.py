@@ -186,10 +186,12 @@ def test_limits_come_from_the_environment_and_are_validated() -> None:
     assert ServerSettings.from_env({}).max_json_bytes == 8 * 1024 * 1024
     overridden = ServerSettings.from_env({"NEXUS_MAX_JSON_BYTES": "4096"}, max_json_bytes=10)
     assert overridden.max_json_bytes == 10
-    for bad in ("0", "-1", "8M", "1.5"):
-        with pytest.raises(NexusValidationError) as caught:
-            ServerSettings.from_env({"NEXUS_MAX_JSON_BYTES": bad})
-        assert caught.value.detail_code == "invalid_config"
+    for variable in ("NEXUS_MAX_JSON_BYTES", "NEXUS_MAX_FILE_BYTES"):
+        for bad in ("0", "-1", "8M", "1.5"):
+            with pytest.raises(NexusValidationError) as caught:
+                ServerSettings.from_env({variable: bad})
+            assert caught.value.detail_code == "invalid_config"
+            assert variable in caught.value.message
 
 
 def test_serve_flags_set_the_limits(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -203,14 +205,17 @@ def test_serve_flags_set_the_limits(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     )
     assert result.exit_code == 0, result.output
     assert (seen[0].max_json_bytes, seen[0].max_file_bytes) == (2048, 9999)
-    refused = CliRunner().invoke(command.serve, ["--max-json-bytes", "0"])
-    assert refused.exit_code == 2
+    for flag in ("--max-json-bytes", "--max-file-bytes"):
+        refused = CliRunner().invoke(command.serve, [flag, "0"])
+        assert refused.exit_code == 2
 
 
 @pytest.mark.e2e
-def test_real_server_refuses_large_json_before_reading_it(tmp_path: Path) -> None:
-    limit = 4096
-    server = ServerProcess(tmp_path / "data", env={"NEXUS_MAX_JSON_BYTES": str(limit)}).start()
+def test_real_server_refuses_large_json_and_files_before_reading_them(tmp_path: Path) -> None:
+    # The rate limits are on (the defaults): a 413 is still a 413 behind them.
+    limit, file_limit = 4096, 20000
+    env = {"NEXUS_MAX_JSON_BYTES": str(limit), "NEXUS_MAX_FILE_BYTES": str(file_limit)}
+    server = ServerProcess(tmp_path / "data", env=env).start()
     try:
         admin = httpx.Client(
             transport=httpx.HTTPTransport(uds=server.admin_socket),
@@ -233,6 +238,23 @@ def test_real_server_refuses_large_json_before_reading_it(tmp_path: Path) -> Non
             under = client.post(url, content=in_chunks(padded({"checks": []}, limit), 512))
             assert under.status_code == 200, under.text
             assert under.json()["results"] == []
+
+            # File content has its own limit, declared or streamed.
+            files = f"{server.url}/api/v1/files/content"
+            fits = client.put(files, params={"path": "/workspace/f"}, content=b"x" * file_limit)
+            assert fits.status_code == 200, fits.text
+            over = client.put(
+                files, params={"path": "/workspace/g"}, content=b"x" * (file_limit + 1)
+            )
+            assert_too_large(over, "max_file_bytes", file_limit)
+            streamed = client.put(
+                files,
+                params={"path": "/workspace/g"},
+                content=in_chunks(b"x" * (file_limit + 1), 4096),
+            )
+            assert streamed.status_code == 413
+            assert streamed.json()["error"]["code"] == "payload_too_large"
+            assert f"limit of {file_limit} bytes" in streamed.json()["error"]["message"]
 
         # A huge declared length is answered at once: none of the 100 MB is ever sent.
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:

@@ -1,5 +1,6 @@
 """A real `nexus serve` process on SQLite or on a throwaway PostgreSQL database, with users
-and their API keys, for the concurrency tests (one per module and backend)."""
+and their API keys, for the concurrency tests (one per module and backend). They hammer the
+server on purpose, so it runs without a per-key rate limit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
 from tests.support.postgres import backend_database
-from tests.support.server_process import ServerProcess
+from tests.support.server_process import UNLIMITED, ServerProcess
 
 
 @dataclass
@@ -27,7 +28,7 @@ def live_team(backend: str, base: Path, users: list[str]) -> Iterator[LiveTeam]:
     """A server on ``backend`` ("sqlite" or "postgresql") with ``users`` (the first is an
     admin, as the first user of a fresh server)."""
     with backend_database(backend) as db_url:
-        server = ServerProcess(base / "data", db_url=db_url).start()
+        server = ServerProcess(base / "data", db_url=db_url, env=UNLIMITED).start()
         try:
             keys: dict[str, str] = {}
             with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:

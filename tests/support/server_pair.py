@@ -130,9 +130,11 @@ class UserApi:
 class ServerPair:
     """Servers ``a`` and ``b`` on one data dir and one database (SQLite in the dir or a URL)."""
 
-    def __init__(self, data_dir: Path, db_url: str | None = None):
-        self.a = ServerProcess(data_dir, db_url=db_url)
-        self.b = ServerProcess(data_dir, db_url=db_url)
+    def __init__(
+        self, data_dir: Path, db_url: str | None = None, env: dict[str, str] | None = None
+    ):
+        self.a = ServerProcess(data_dir, db_url=db_url, env=env)
+        self.b = ServerProcess(data_dir, db_url=db_url, env=env)
         self._clients: list[httpx.Client] = []
 
     def start(self) -> ServerPair:

@@ -19,6 +19,7 @@ from nexus.errors import (
     NexusAuthenticationError,
     NexusError,
     NexusFileNotFoundError,
+    NexusRateLimitError,
     NexusValidationError,
     error_class_for,
 )
@@ -73,6 +74,12 @@ def _unquote_etag(value: str | None) -> str | None:
     if value.startswith("W/"):
         value = value[2:]
     return value.strip('"') or None
+
+
+def _retry_after(response: httpx.Response) -> int:
+    """The whole seconds of a ``Retry-After`` header; 1 when it is missing or an HTTP date."""
+    value = response.headers.get("retry-after", "").strip()
+    return int(value) if value.isdigit() else 1
 
 
 def _error_detail(response: httpx.Response) -> dict[str, Any] | None:
@@ -194,19 +201,25 @@ class HttpClient(NexusClient):
             cls = error_class_for(str(detail.get("code") or ""))
             if response.status_code == 401:
                 cls = NexusAuthenticationError
-            message = detail.get("message") or f"HTTP {response.status_code}"
-            path = detail.get("path")
-            reason = detail.get("reason")
-            return cls(
-                str(message),
-                path=str(path) if path is not None else None,
-                code=str(reason) if reason else None,
-            )
+            if response.status_code == 429:
+                cls = NexusRateLimitError
+            message = str(detail.get("message") or f"HTTP {response.status_code}")
+            path = str(detail["path"]) if detail.get("path") is not None else None
+            reason = str(detail["reason"]) if detail.get("reason") else None
+            if cls is NexusRateLimitError:
+                return NexusRateLimitError(
+                    message, retry_after=_retry_after(response), path=path, code=reason
+                )
+            return cls(message, path=path, code=reason)
         cls = _CLASS_BY_STATUS.get(response.status_code, NexusError)
         text = response.text.strip()[:200] or response.reason_phrase
         if cls is NexusAuthenticationError:
             return cls(f"the Nexus server at {self.target} rejected the API key: {text}")
-        return cls(f"Nexus server at {self.target} answered HTTP {response.status_code}: {text}")
+        message = f"Nexus server at {self.target} answered HTTP {response.status_code}: {text}"
+        if cls is NexusRateLimitError:
+            # A 429 without our body (e.g. from a proxy in front) still says when to retry.
+            return NexusRateLimitError(message, retry_after=_retry_after(response))
+        return cls(message)
 
     def _parse(
         self, validate_json: Callable[[bytes], ParsedT], expected: str, response: httpx.Response

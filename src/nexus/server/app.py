@@ -20,9 +20,14 @@ from nexus.server import (
 from nexus.server.authentication import AuthenticationMiddleware
 from nexus.server.body_limits import BodyLimitMiddleware
 from nexus.server.errors import install_error_handlers
+from nexus.server.rate_limits import (
+    AuthFailureLimitMiddleware,
+    KeyRateLimitMiddleware,
+    RateLimits,
+)
 from nexus.version import __version__
 
-_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 412, 413, 423)}
+_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 412, 413, 423, 429)}
 
 
 def build_app(service: NexusService) -> FastAPI:
@@ -56,7 +61,16 @@ def build_app(service: NexusService) -> FastAPI:
         file_limit=settings.max_file_bytes,
         file_routes=_raw_body_routes(),
     )
+    # Requests on the admin socket act as the local admin with no key: no key budget is
+    # spent and authentication never answers them 401, so neither limit touches them.
+    limits = RateLimits.from_settings(settings)
+    if limits.per_key is not None:
+        # Inside authentication (it needs the key) and before any body is read.
+        app.add_middleware(KeyRateLimitMiddleware, budget=limits.per_key)
     app.add_middleware(AuthenticationMiddleware, service=service)
+    if limits.auth_failures is not None:
+        # Outside authentication: it counts the 401s that authentication answers.
+        app.add_middleware(AuthFailureLimitMiddleware, budget=limits.auth_failures)
     return app
 
 

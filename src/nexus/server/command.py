@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
-from nexus.config import DEFAULT_HOST, DEFAULT_PORT, ServerSettings
+from nexus.config import (
+    DEFAULT_AUTH_FAILURE_LIMIT,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_RATE_LIMIT,
+    ServerSettings,
+    parse_rate_limit,
+    parse_rate_limit_storage,
+)
 from nexus.errors import NexusValidationError
+
+
+def _checked(check: Callable[[str, str], object]) -> Callable[..., str | None]:
+    """A click callback refusing what ``check`` refuses (a usage error, exit 2)."""
+
+    def callback(
+        context: click.Context, parameter: click.Parameter, value: str | None
+    ) -> str | None:
+        if value is not None:
+            try:
+                check(f"--{parameter.name}".replace("_", "-"), value)
+            except NexusValidationError as error:
+                raise click.BadParameter(str(error)) from None
+        return value
+
+    return callback
 
 
 @click.command()
@@ -72,6 +98,30 @@ from nexus.errors import NexusValidationError
     help="Worker processes serving requests; one per CPU core uses the machine "
     "[default: $NEXUS_WORKERS or 1].",
 )
+@click.option(
+    "--rate-limit",
+    default=None,
+    callback=_checked(parse_rate_limit),
+    metavar="LIMITS",
+    help="Requests per API key, e.g. 600/minute or '20/second;600/minute'; 'off' for none "
+    f"[default: $NEXUS_RATE_LIMIT or {DEFAULT_RATE_LIMIT}].",
+)
+@click.option(
+    "--auth-failure-limit",
+    default=None,
+    callback=_checked(parse_rate_limit),
+    metavar="LIMITS",
+    help="Failed authentications per client address before they get 429; 'off' for none "
+    f"[default: $NEXUS_AUTH_FAILURE_LIMIT or {DEFAULT_AUTH_FAILURE_LIMIT}].",
+)
+@click.option(
+    "--rate-limit-storage",
+    default=None,
+    callback=_checked(parse_rate_limit_storage),
+    metavar="URI",
+    help="Where budgets are counted: memory:// (this process) or redis://host:port, shared "
+    "by every server on it [default: $NEXUS_RATE_LIMIT_STORAGE or memory://].",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 def serve(
     host: str,
@@ -85,9 +135,13 @@ def serve(
     blob_grace_seconds: int | None,
     max_lock_ttl: float | None,
     workers: int | None,
+    rate_limit: str | None,
+    auth_failure_limit: str | None,
+    rate_limit_storage: str | None,
     access_log: bool,
 ) -> None:
     """Run the Nexus server (HTTP API plus the local admin socket)."""
+    from nexus.server.rate_limits import check_storage
     from nexus.server.run import serve as run_server
 
     try:
@@ -103,11 +157,15 @@ def serve(
             blob_grace_seconds=blob_grace_seconds,
             max_lock_ttl=max_lock_ttl,
             workers=workers,
+            rate_limit=rate_limit,
+            auth_failure_limit=auth_failure_limit,
+            rate_limit_storage=rate_limit_storage,
         )
     except NexusValidationError as error:
-        # A bad NEXUS_MAX_*_BYTES value: one clear line, not a traceback.
+        # A bad NEXUS_* value: one clear line, not a traceback.
         raise click.ClickException(str(error)) from None
     try:
+        check_storage(settings)
         run_server(settings, access_log=access_log)
     except (OSError, RuntimeError) as error:
         # One clear line (e.g. an unwritable data dir or a server already running here).
