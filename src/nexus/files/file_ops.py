@@ -200,10 +200,15 @@ class FileOperations:
         with self.runtime.db.write() as conn:
             resolved = self.access.resolve(conn, path)
             if resolved.exists:
-                if if_none_match:
-                    if self.access.sees(conn, principal, path, resolved.entry):
-                        raise NexusFileExistsError(f"file exists: {path}", path=path)
+                if not self.access.sees(conn, principal, path, resolved.entry):
+                    # It looks absent (decision 3). A conditional write never creates, so
+                    # it answers as for a missing file; any other would create the file,
+                    # which fails as creating a taken name does (the rule's known limit).
+                    if if_version is not None:
+                        raise self.access.hidden(conn, principal, resolved)
                     raise denied(path)
+                if if_none_match:
+                    raise NexusFileExistsError(f"file exists: {path}", path=path)
                 entry = self._writable_existing(conn, principal, resolved)
             elif if_version is not None:
                 raise self.access.hidden(conn, principal, resolved)
