@@ -325,7 +325,9 @@ class FileOperations:
                 if not entry.is_directory or not exist_ok:
                     raise NexusFileExistsError(f"file exists: {path}", path=path)
                 return file_info(entry, path)
-            if not parents and len(resolved.missing) > 1:
+            # Without parents nothing above is made: a parent the caller cannot see is
+            # answered as a missing one (decision 3), not as a folder it may not write.
+            if not parents and not self.access.parent_seen(conn, principal, resolved):
                 parent_resolved = self.access.resolve(conn, parent(path))
                 raise self.access.hidden(conn, principal, parent_resolved)
             created = self.creator.create(conn, principal, resolved, DIRECTORY)
