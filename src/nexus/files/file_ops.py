@@ -404,13 +404,17 @@ class FileOperations:
             self._require_removable(conn, principal, source, below)
             _require_depth_after_move(src, dst, source.entry, below)
             target = self.access.resolve(conn, dst)
+            destination = target.parent
+            # A move makes no folders: a destination folder the caller cannot see is answered
+            # as a missing one (decision 3), before anything is said about the name in it.
+            if destination is None or not self.access.sees(
+                conn, principal, parent(dst), destination
+            ):
+                raise self.access.hidden(conn, principal, self.access.resolve(conn, parent(dst)))
             if target.exists:
                 if self.access.sees(conn, principal, dst, target.entry):
                     raise NexusFileExistsError(f"file exists: {dst}", path=dst)
                 raise denied(dst)
-            destination = target.parent
-            if destination is None:
-                raise self.access.hidden(conn, principal, self.access.resolve(conn, parent(dst)))
             if not self._may_move_into(conn, principal, destination, parent(dst)):
                 raise denied(dst)
             if not destination.is_directory:
