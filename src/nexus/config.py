@@ -46,6 +46,8 @@ class ServerSettings:
     storage_sweep_seconds: int = 3600
     # Activity log events older than this many days are deleted by the sweeper; 0 keeps all.
     activity_keep_days: int = 90
+    # How often `nexus serve` removes expired sessions and their files (seconds).
+    session_sweep_seconds: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -86,6 +88,9 @@ class ServerSettings:
             settings = replace(
                 settings, max_lock_ttl=_seconds("NEXUS_MAX_LOCK_TTL", env["NEXUS_MAX_LOCK_TTL"])
             )
+        if env.get("NEXUS_SESSION_SWEEP_SECONDS"):
+            every = _seconds("NEXUS_SESSION_SWEEP_SECONDS", env["NEXUS_SESSION_SWEEP_SECONDS"])
+            settings = replace(settings, session_sweep_seconds=every)
         for variable, setting, minimum in _STORAGE_VARIABLES:
             if env.get(variable):
                 value = _whole_number(variable, env[variable], minimum)

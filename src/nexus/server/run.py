@@ -24,8 +24,6 @@ from nexus.version import __version__
 # uvicorn configures its own loggers; ours rides on its error logger's handler.
 log = logging.getLogger("uvicorn.error")
 
-SWEEP_INTERVAL_SECONDS = 30.0
-
 
 class _Server(uvicorn.Server):
     """A uvicorn server whose signals are handled by run_servers for both servers at once."""
@@ -36,7 +34,8 @@ class _Server(uvicorn.Server):
 
 
 def _sweep_sessions(service: NexusService, stop: threading.Event) -> None:
-    while not stop.wait(SWEEP_INTERVAL_SECONDS):
+    # Storage sweeps and activity pruning have their own, longer intervals (checked here).
+    while not stop.wait(service.runtime.settings.session_sweep_seconds):
         try:
             removed = service.sessions.sweep_expired()
             if removed:
