@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -36,9 +41,13 @@ def test_first_start_creates_data_dir_and_restart_keeps_data(tmp_path: Path) -> 
     server = ServerProcess(data_dir).start()
     created = server.run_cli("admin", "create-user", "admin", "--name", "A", "--email", "a@b.io")
     assert created.returncode == 0, created.stderr
+    with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:
+        keys = [system.create_api_key("admin")["key"] for _ in range(3)]
+        listed = system.list_api_keys()
     server.stop()
     secret = data_dir / "server.secret"
     assert secret.stat().st_mode & 0o777 == 0o600
+    _check_key_storage(keys, secret.read_bytes(), data_dir, listed)
     again = ServerProcess(data_dir, port=server.port).start()
     try:
         listed = again.run_cli("admin", "list-users")
@@ -130,6 +139,23 @@ def test_admin_socket_refuses_other_os_users(tmp_path: Path) -> None:
     finally:
         server.stop()
         shutil.rmtree(shared, ignore_errors=True)
+
+
+def _check_key_storage(
+    keys: list[str], secret: bytes, data_dir: Path, listed: list[dict[str, Any]]
+) -> None:
+    """Keys are random with a visible prefix, shown once, and the database (every file of
+    it: main, WAL, shared memory) holds only their HMACs under the server secret."""
+    assert len(secret) == 32 and len(set(keys)) == len(keys)
+    for key in keys:
+        assert re.fullmatch(r"nxk_[A-Za-z0-9_-]{43}", key), key  # 256 random bits
+    assert sorted(record["prefix"] for record in listed) == sorted(key[:12] for key in keys)
+    stored = b"".join(path.read_bytes() for path in data_dir.glob("nexus.db*"))
+    for key in keys:
+        assert key.encode() not in stored and key[12:].encode() not in stored
+        assert hashlib.sha256(key.encode()).hexdigest().encode() not in stored  # keyed, not plain
+        keyed = hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+        assert keyed.encode() in stored  # what it holds instead: this is the right place
 
 
 def _whoami_over_socket(path: str) -> str:
