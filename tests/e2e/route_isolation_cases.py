@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nexus.api.models import API_PREFIX
-from tests.support.private_world import BOB_FILE
+from tests.support.private_world import BOB_FILE, SHARED, VAULT
 
 V1 = API_PREFIX
 
@@ -120,11 +120,14 @@ def _bob_only(records: str) -> Callable[[Any], None]:
 
 
 def _only_bobs_events(body: Any) -> None:
-    """Bob sees his own attempts (ok or refused) and nothing of alice's or carol's."""
+    """Bob sees his own attempts (ok or refused) and others' changes only where he reads."""
     for event in body["events"]:
-        assert event["actor"] == "bob", event
-        if event["outcome"] == "ok":
-            assert event["path"] == BOB_FILE, event
+        if event["actor"] == "bob":
+            assert event["outcome"] != "ok" or event["path"] == BOB_FILE, event
+        else:
+            assert event["outcome"] == "ok", event
+            assert event["path"].startswith(SHARED), event
+            assert not event["path"].startswith(VAULT) and event["target"] is None, event
 
 
 def _is_bob(body: Any) -> None:
@@ -666,10 +669,122 @@ BOB_ADMIN = [
     _denied("audit another", _get("/admin/audit", user="{alice}"), "alice"),
 ]
 
+# A restricted folder in a folder bob reads: he sees the folder, so a hidden name in it is
+# "not found", and he may create nothing there, so every call has a twin.
+BOB_IN_A_FOLDER_HE_READS = [
+    _not_found("stat a hidden folder", _get("/files/stat", path="{vault}"), "vault"),
+    _denied("stat in a hidden folder", _get("/files/stat", path="{vault_file}"), "vault_file"),
+    _denied("read in a hidden folder", _get("/files/content", path="{vault_file}"), "vault_file"),
+    _not_found("list a hidden folder", _get("/files/list", path="{vault}"), "vault"),
+    Case("exists: a hidden folder", _get("/files/exists", path="{vault}"), 200, probe="vault"),
+    Case(
+        "list a folder one reads",
+        _get("/files/list", path=SHARED, recursive=True),
+        200,
+        shows=_no_entries,
+    ),
+    _denied("write over a hidden folder", _put("/files/content", b"x", path="{vault}"), "vault"),
+    _denied(
+        "write in a hidden folder",
+        _put("/files/content", b"x", path="{vault_file}"),
+        "vault_file",
+    ),
+    _not_found(
+        "conditional write over a hidden folder",
+        _put("/files/content", b"x", path="{vault}", if_version=1),
+        "vault",
+    ),
+    _denied("append in a hidden folder", _append(path="{vault_file}"), "vault_file"),
+    _denied("mkdir over a hidden folder", _post("/files/mkdir", {"path": "{vault}"}), "vault"),
+    _denied("mkdir in a hidden folder", _post("/files/mkdir", {"path": "{vault}/s"}), "vault"),
+    _not_found(
+        "mkdir in a hidden folder without parents",
+        _post("/files/mkdir", {"path": "{vault}/s", "parents": False}),
+        "vault",
+    ),
+    _not_found(
+        "delete a hidden folder", _delete("/files", path="{vault}", recursive=True), "vault"
+    ),
+    _not_found(
+        "move a hidden folder out",
+        _post("/files/move", {"src": "{vault}", "dst": "/workspace/v"}),
+        "vault",
+    ),
+    _denied(
+        "move onto a hidden folder",
+        _post("/files/move", {"src": BOB_FILE, "dst": "{vault}"}),
+        "vault",
+    ),
+    _not_found(
+        "move into a hidden folder",
+        _post("/files/move", {"src": BOB_FILE, "dst": "{vault}/b.md"}),
+        "vault",
+    ),
+    _not_found(
+        "copy a hidden folder out",
+        _post("/files/copy", {"src": "{vault}", "dst": "/workspace/v"}),
+        "vault",
+    ),
+    _denied(
+        "copy onto a hidden folder",
+        _post("/files/copy", {"src": BOB_FILE, "dst": "{vault}"}),
+        "vault",
+    ),
+    _denied(
+        "copy into a hidden folder",
+        _post("/files/copy", {"src": BOB_FILE, "dst": "{vault}/c.md"}),
+        "vault",
+    ),
+    _not_found(
+        "unrestrict a hidden folder",
+        _post("/files/restrict", {"path": "{vault}", "restricted": False}),
+        "vault",
+    ),
+    _denied(
+        "versions in a hidden folder", _get("/files/versions", path="{vault_file}"), "vault_file"
+    ),
+    _denied(
+        "lock in a hidden folder",
+        _post("/locks", {"path": "{vault_file}", "ttl": 60}),
+        "vault_file",
+    ),
+    _not_found("activity of a hidden folder", _get("/activity", path="{vault}"), "vault"),
+    _denied(
+        "grant on a hidden folder",
+        _post("/permissions/grant", _grant("bob", "{vault}", "can_read")),
+        "vault",
+    ),
+    _not_found(
+        "bulk grant on a hidden folder",
+        _post("/permissions/write", {"relationships": [_grant("bob", "{vault}", "owner")]}),
+        "vault",
+    ),
+    _not_found("grants on a hidden folder", _get("/permissions", object_id="{vault}"), "vault"),
+    Case(
+        "check oneself on a hidden folder",
+        _post("/permissions/check", _grant("bob", "{vault}", "can_read")),
+        200,
+        probe="vault",
+        shows=_not_allowed,
+    ),
+    _not_found(
+        "expand a hidden folder",
+        _get("/permissions/expand", path="{vault}", relation="can_read"),
+        "vault",
+    ),
+    Case(
+        "list what everyone may read",
+        _get("/permissions/objects", relation="can_read", subject_type="user", subject_id="*"),
+        200,
+        shows=lambda body: None,
+    ),
+]
+
 CASES: list[Case] = [
     *BOB_READS,
     *BOB_WRITES,
     *BOB_PERMISSIONS,
+    *BOB_IN_A_FOLDER_HE_READS,
     *BOB_GROUPS_AND_SESSIONS,
     *BOB_ADMIN,
 ]

@@ -36,7 +36,18 @@ from tests.support.private_world import PrivateWorld, private_world
 pytestmark = pytest.mark.e2e
 
 # The placeholders naming alice's objects by path or id: no answer may name one bob did not.
-PRIVATE = ("top", "plan", "notes", "inbox", "letter", "session_id", "findings", "alice_key")
+PRIVATE = (
+    "top",
+    "plan",
+    "notes",
+    "vault",
+    "vault_file",
+    "inbox",
+    "letter",
+    "session_id",
+    "findings",
+    "alice_key",
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
 """Alice's private things of every kind on a real server, for attacks by a second user.
 
 Alice owns a folder straight in /workspace (a file in it with three versions and a lock, a
-subfolder, a grant to carol), a session with a file, a letter in her inbox (from carol), a
-group and an API key. Bob is an ordinary user with no rights on any of it. Every such
+subfolder, a grant to carol), a folder bob may read with a restricted folder in it that he
+may not, a session with a file, a letter in her inbox (from carol), a group and an API key.
+Bob is an ordinary user with no rights on any of it but the one folder he reads. Every such
 object has a *twin*: a value naming nothing, in the same place (a missing file in the same
 folder, a random session id), so a test can ask the same question about both and demand
 the same answer.
@@ -30,6 +31,10 @@ TOP = "/workspace/alice-private"
 PLAN = f"{TOP}/plan.md"
 NOTES = f"{TOP}/notes"
 TODO = f"{NOTES}/todo.txt"
+# Bob reads SHARED, so he sees that its entries exist, but not VAULT (restricted, alice's).
+SHARED = "/workspace/alice-shared"
+VAULT = f"{SHARED}/vault"
+VAULT_FILE = f"{VAULT}/combination.txt"
 INBOX = "/workspace/.notifications/alice"
 LETTER = f"{INBOX}/from-a-friend.json"
 BOB_FILE = "/workspace/bob-own.md"  # bob's own, to move or copy into alice's places
@@ -103,6 +108,10 @@ def build_world(server: ServerProcess) -> PrivateWorld:
             alice.write(PLAN, f"{MARKER} plan, version {version}\n".encode())
         alice.write(TODO, f"{MARKER} todo\n".encode())
         alice.grant_permission("user", "carol", "file", TOP, "can_read")
+        alice.write(f"{SHARED}/readme.md", b"bob may read this\n")
+        alice.write(VAULT_FILE, f"{MARKER} combination\n".encode())
+        alice.set_restricted(VAULT)
+        alice.grant_permission("user", "bob", "file", SHARED, "can_read")
         token = alice.lock(PLAN, ttl=3600)
         session = alice.create_session(SESSION_NAME, description=f"{MARKER} session")
         findings = f"/sessions/{session['id']}/findings.md"
@@ -112,7 +121,7 @@ def build_world(server: ServerProcess) -> PrivateWorld:
         alice.create_group(GROUP, "alice's team")
         alice.add_user_to_group("dave", GROUP)
         etags = [v["etag"] for v in alice.list_versions(PLAN)]
-        etags += [alice.stat(path)["etag"] for path in (TODO, findings)]
+        etags += [alice.stat(path)["etag"] for path in (TODO, findings, VAULT_FILE)]
         [alice_key] = system.list_api_keys("alice")
     finally:
         alice.close()
@@ -122,6 +131,8 @@ def build_world(server: ServerProcess) -> PrivateWorld:
         "top": TOP,
         "plan": PLAN,
         "notes": NOTES,
+        "vault": VAULT,
+        "vault_file": VAULT_FILE,
         "inbox": INBOX,
         "letter": LETTER,
         "session_id": session["id"],
@@ -135,6 +146,8 @@ def build_world(server: ServerProcess) -> PrivateWorld:
         "top": "/workspace/no-such-folder",
         "plan": f"{TOP}/no-such-file.md",
         "notes": f"{TOP}/no-such-notes",
+        "vault": f"{SHARED}/no-such-vault",
+        "vault_file": f"{VAULT}/no-such-file.txt",
         "inbox": "/workspace/.notifications/no-such-user",
         "letter": f"{INBOX}/no-such-letter.json",
         "session_id": other_session,
@@ -144,7 +157,8 @@ def build_world(server: ServerProcess) -> PrivateWorld:
         "alice": "no-such-user",
         "group": "no-such-group",
     }
-    hints = [MARKER, *etags, "todo.txt", "findings.md", SESSION_NAME, "carol", token]
+    hints = [MARKER, *etags, "todo.txt", "findings.md", "combination.txt", SESSION_NAME, "carol"]
+    hints.append(token)
     hints.append(alice_key["prefix"])
     return PrivateWorld(server, keys, real, twin, hints, system)
 
