@@ -780,11 +780,55 @@ BOB_IN_A_FOLDER_HE_READS = [
     ),
 ]
 
+README = f"{SHARED}/readme.md"
+
+# What bob may read he sees, so he is told "permission denied"; he still changes nothing.
+BOB_AS_A_READER = [
+    _denied("overwrite a file one reads", _put("/files/content", b"x", path=README)),
+    _denied("append to a file one reads", _append(path=README)),
+    _denied("create in a folder one reads", _put("/files/content", b"x", path=f"{SHARED}/n.md")),
+    _denied("delete a file one reads", _delete("/files", path=README)),
+    _denied("delete a folder one reads", _delete("/files", path=SHARED, recursive=True)),
+    _denied("move a file one reads", _post("/files/move", {"src": README, "dst": "/workspace/r"})),
+    _denied(
+        "copy into a folder one reads",
+        _post("/files/copy", {"src": BOB_FILE, "dst": f"{SHARED}/c.md"}),
+    ),
+    Case(
+        "copy over a file one reads",
+        _post("/files/copy", {"src": BOB_FILE, "dst": README}),
+        409,
+        "already_exists",
+    ),
+    _denied("restrict a folder one reads", _post("/files/restrict", {"path": SHARED})),
+    _denied("restore a file one reads", _post("/files/restore", {"path": README, "version": 1})),
+    _denied("lock a file one reads", _post("/locks", {"path": README, "ttl": 60})),
+    _denied(
+        "grant on a folder one reads", _post("/permissions/grant", _grant("bob", SHARED, "owner"))
+    ),
+    _denied(
+        "revoke on a folder one reads",
+        _post("/permissions/revoke", _grant("bob", SHARED, "can_read")),
+    ),
+    _denied(
+        "check another on a file one reads",
+        _post("/permissions/check", _grant("alice", README, "owner")),
+    ),
+    _denied(
+        "bulk grant on a folder one reads",
+        _post("/permissions/write", {"relationships": [_grant("bob", SHARED, "can_write")]}),
+    ),
+    _denied(
+        "bulk revoke on a folder one reads", _post("/permissions/delete", {"object_id": SHARED})
+    ),
+]
+
 CASES: list[Case] = [
     *BOB_READS,
     *BOB_WRITES,
     *BOB_PERMISSIONS,
     *BOB_IN_A_FOLDER_HE_READS,
+    *BOB_AS_A_READER,
     *BOB_GROUPS_AND_SESSIONS,
     *BOB_ADMIN,
 ]

@@ -451,6 +451,10 @@ def test_a_recreated_user_inherits_nothing_on_either_process(cluster: Cluster) -
         lock = ok(alice[server].http.get("/locks", params={"path": docs["direct"]}))
         assert lock["locked"] is False, where
     ok(alice["b"].write(docs["direct"], b"the old lock died with its holder"))
+    # The new henry's inbox holds what is sent to him now, and nothing sent to the old one.
+    ok(alice["b"].write("/workspace/.notifications/henry/welcome.json", b"{}"))
+    inbox = ok(cluster.key(new_key, "a", "henry").listing("/workspace/.notifications/henry"))
+    assert [entry["name"] for entry in inbox["entries"]] == ["welcome.json"]
 
 
 # --- 5. revision tokens ----------------------------------------------------------------------
