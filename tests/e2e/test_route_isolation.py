@@ -92,7 +92,7 @@ def _send(client: httpx.Client, ask: Ask, values: Mapping[str, str]) -> tuple[ht
 
 
 def _leaks(world: PrivateWorld, case: Case, answer: str, asked: str) -> list[str]:
-    hints = list(world.secrets)
+    hints = list(world.telltales)
     if not case.names_own_attempts:
         hints += [world.real[name] for name in PRIVATE]
     return [hint for hint in hints if hint in answer and hint not in asked]

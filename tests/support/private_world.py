@@ -52,8 +52,7 @@ class PrivateWorld:
     real: dict[str, str]
     twin: dict[str, str]
     # Strings that say something about alice's things; bob must never be told any of them.
-    secrets: list[str]
-    system: HttpClient
+    telltales: list[str]
     clients: list[httpx.Client] = field(default_factory=list)
     _db: Engine | None = None
 
@@ -88,22 +87,23 @@ class PrivateWorld:
     def close(self) -> None:
         for client in self.clients:
             client.close()
-        self.system.close()
         if self._db is not None:
             self._db.dispose()
 
 
 def build_world(server: ServerProcess) -> PrivateWorld:
-    system = HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket)
-    keys = {}
-    for user in USERS:  # admin first: the first user is the admin
-        system.create_user(user, user.title(), f"{user}@example.com")
-        keys[user] = system.create_api_key(user, f"{user}'s key")["key"]
-    alice = HttpClient(server.url, keys["alice"])
-    carol = HttpClient(server.url, keys["carol"])
-    with HttpClient(server.url, keys["bob"]) as bob:
+    with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:
+        keys = {}
+        for user in USERS:  # admin first: the first user is the admin
+            system.create_user(user, user.title(), f"{user}@example.com")
+            keys[user] = system.create_api_key(user, f"{user}'s key")["key"]
+        [alice_key] = system.list_api_keys("alice")
+    with (
+        HttpClient(server.url, keys["alice"]) as alice,
+        HttpClient(server.url, keys["bob"]) as bob,
+        HttpClient(server.url, keys["carol"]) as carol,
+    ):
         bob.write(BOB_FILE, b"bob's own file\n")
-    try:
         for version in (1, 2, 3):
             alice.write(PLAN, f"{MARKER} plan, version {version}\n".encode())
         alice.write(TODO, f"{MARKER} todo\n".encode())
@@ -122,10 +122,6 @@ def build_world(server: ServerProcess) -> PrivateWorld:
         alice.add_user_to_group("dave", GROUP)
         etags = [v["etag"] for v in alice.list_versions(PLAN)]
         etags += [alice.stat(path)["etag"] for path in (TODO, findings, VAULT_FILE)]
-        [alice_key] = system.list_api_keys("alice")
-    finally:
-        alice.close()
-        carol.close()
     other_session = secrets.token_hex(16)
     real = {
         "top": TOP,
@@ -160,7 +156,7 @@ def build_world(server: ServerProcess) -> PrivateWorld:
     hints = [MARKER, *etags, "todo.txt", "findings.md", "combination.txt", SESSION_NAME, "carol"]
     hints.append(token)
     hints.append(alice_key["prefix"])
-    return PrivateWorld(server, keys, real, twin, hints, system)
+    return PrivateWorld(server, keys, real, twin, hints)
 
 
 @contextmanager
