@@ -68,6 +68,8 @@ class ServerSettings:
     auth_failure_limit: str | None = DEFAULT_AUTH_FAILURE_LIMIT
     # Where the budgets are counted: in this process, or a Redis all server processes share.
     rate_limit_storage: str = "memory://"
+    # How often `nexus serve` removes expired sessions and their files (seconds).
+    session_sweep_seconds: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -108,6 +110,9 @@ class ServerSettings:
             settings = replace(
                 settings, max_lock_ttl=_seconds("NEXUS_MAX_LOCK_TTL", env["NEXUS_MAX_LOCK_TTL"])
             )
+        if env.get("NEXUS_SESSION_SWEEP_SECONDS"):
+            every = _seconds("NEXUS_SESSION_SWEEP_SECONDS", env["NEXUS_SESSION_SWEEP_SECONDS"])
+            settings = replace(settings, session_sweep_seconds=every)
         for variable, setting, minimum in _STORAGE_VARIABLES:
             if env.get(variable):
                 value = _whole_number(variable, env[variable], minimum)

@@ -192,6 +192,11 @@ def test_delete_and_move(team: Deployment) -> None:
         bob.move(f"{PROJECT}/final/spec.md", "/workspace/stolen.md")
     assert alice.exists("/workspace/stolen.md") is False
     bob.mkdir("/workspace/bob-dir")
+    # A folder alice cannot see is, to her, not there (decision 3); one she reads, she
+    # sees, and may still not move into.
+    with raises(NexusFileNotFoundError, "not_found", path="/workspace/bob-dir"):
+        alice.move(f"{PROJECT}/other.md", "/workspace/bob-dir/other.md")
+    grant(bob, "alice", "/workspace/bob-dir", "can_read")
     with raises(NexusPermissionError, "permission_denied"):
         alice.move(f"{PROJECT}/other.md", "/workspace/bob-dir/other.md")
     assert alice.read(f"{PROJECT}/other.md") == b"other"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime
 
@@ -130,3 +131,66 @@ def test_an_expired_session_is_not_listed(team: Deployment) -> None:
         listed = paths(client.list_files("/", recursive=True))
         assert directory not in listed
         assert f"{directory}/notes.md" not in listed
+
+
+def test_two_sessions_of_one_user_are_both_theirs_and_nobody_elses(team: Deployment) -> None:
+    alice, bob, carol = clients(team, "alice", "bob", "carol")
+    made = [alice.create_session("first"), alice.create_session("second")]
+    ids = [session["id"] for session in made]
+    for session in made:
+        # The server picks the id: 128 random bits, so nobody reaches one by guessing.
+        assert re.fullmatch(r"[0-9a-f]{32}", session["id"]), session
+        assert (session["user_id"], session["path"]) == ("alice", f"/sessions/{session['id']}")
+        alice.write(f"{session['path']}/work.md", session["id"].encode())
+    assert len(set(ids)) == 2
+    assert {s["id"] for s in alice.list_sessions()} == set(ids)
+    for session in made:
+        assert alice.read(f"{session['path']}/work.md") == session["id"].encode()
+        assert alice.stat(session["path"])["owner"] == "alice"
+    # Both are alice's: she moves a file from one to the other.
+    alice.move(f"{made[0]['path']}/work.md", f"{made[1]['path']}/moved.md")
+    assert alice.read(f"{made[1]['path']}/moved.md") == ids[0].encode()
+
+    for other in (bob, carol):
+        assert other.list_sessions() == []
+        assert paths(other.list_files("/sessions")) == set()
+        everything = paths(other.list_files("/", recursive=True))
+        assert not {p for p in everything if p.startswith("/sessions/")}
+        assert other.list_objects("can_read", "/sessions") == []
+        for session in made:
+            assert other.exists(session["path"]) is False
+            with raises(NexusFileNotFoundError, "not_found", path=session["path"]):
+                other.list_files(session["path"])
+            with raises(NexusPermissionError, "permission_denied"):
+                other.write(f"{session['path']}/intruder.md", b"x")
+            with raises(NexusFileNotFoundError, "session_not_found"):
+                other.delete_session(session["id"])
+    assert {s["id"] for s in alice.list_sessions()} == set(ids)
+    assert paths(alice.list_files(made[1]["path"])) == {
+        f"{made[1]['path']}/work.md",
+        f"{made[1]['path']}/moved.md",
+    }
+
+
+def test_admins_list_and_delete_any_session(team: Deployment) -> None:
+    alice, bob, admin = clients(team, "alice", "bob", "admin")
+    session = alice.create_session("alice-work")
+    alice.write(f"{session['path']}/notes.md", b"alice's")
+    bob_session = bob.create_session("bob-work")
+    assert {(s["id"], s["user_id"]) for s in admin.list_sessions(all_users=True)} == {
+        (session["id"], "alice"),
+        (bob_session["id"], "bob"),
+    }
+    assert admin.read(f"{session['path']}/notes.md") == b"alice's"
+
+    admin.delete_session(session["id"])
+    assert alice.list_sessions() == []
+    assert admin.exists(session["path"]) is False
+    with raises(NexusPermissionError, "permission_denied"):
+        alice.read(f"{session['path']}/notes.md")
+    with raises(NexusFileNotFoundError, "session_not_found"):
+        admin.delete_session(session["id"])
+    # The local admin too.
+    team.system().delete_session(bob_session["id"])
+    assert bob.list_sessions() == []
+    assert admin.list_sessions(all_users=True) == []

@@ -36,6 +36,15 @@ def test_server_settings_from_environment(tmp_path: Path) -> None:
     assert default.resolved_database_url == f"sqlite:///{(tmp_path / 'nexus.db').resolve()}"
 
 
+def test_session_sweep_interval() -> None:
+    assert ServerSettings.from_env({}).session_sweep_seconds == 30
+    every = ServerSettings.from_env({"NEXUS_SESSION_SWEEP_SECONDS": "0.5"})
+    assert every.session_sweep_seconds == 0.5
+    for text in ("0", "-1", "soon", "inf"):
+        with pytest.raises(NexusValidationError):
+            ServerSettings.from_env({"NEXUS_SESSION_SWEEP_SECONDS": text})
+
+
 def test_admin_socket_is_per_user_and_per_port() -> None:
     path = admin_socket_path(2026, {"XDG_RUNTIME_DIR": "/run/user/7"})
     assert path.name == "admin-2026.sock"

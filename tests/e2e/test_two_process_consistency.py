@@ -386,6 +386,76 @@ def test_key_revocation_expiry_and_user_changes_reach_the_other_process_at_once(
     time.sleep(max(0.0, deadline - time.time()) + 0.1)
     assert_refused(frank, "frank's key expired")
 
+    # An admin demoted on one server has no admin power on either at its next request.
+    ok(admin["a"].http.post("/admin/users", json={**NEW_ADMIN, "id": "hal"}))
+    hal = signed_in(ok(admin["a"].create_key("hal"))["key"], "hal")
+    for server in SERVERS:
+        ok(hal[server].http.get("/admin/users"))
+    ok(admin["b"].http.patch("/admin/users/hal", json={"admin": False}))
+    for server in ("a", "b"):
+        refused = hal[server].http.get("/admin/users")
+        assert refused.status_code == 403, f"{cluster.backend}: demoted hal on {server}: {refused}"
+
+
+NEW_ADMIN = {"name": "An Admin", "email": "admin2@example.com", "admin": True}
+
+
+def test_a_recreated_user_inherits_nothing_on_either_process(cluster: Cluster) -> None:
+    """Delete an account through one server and create it again through the other: the new
+    account has none of the old one's grants (direct, through a group, through nested
+    groups), group management, keys, sessions, inbox or locks, on either server, though both
+    servers' caches held the old account's answers."""
+    admin, alice = cluster.both("admin"), cluster.both("alice")
+    ok(admin["a"].create_user("henry"))
+    old = {
+        server: cluster.key(ok(admin["a"].create_key("henry"))["key"], server, "henry")
+        for server in SERVERS
+    }
+    base = "/workspace/henry-era"
+    docs = {how: f"{base}/{how}/doc.txt" for how in ("direct", "group", "nested")}
+    for doc in docs.values():
+        ok(alice["a"].write(doc, CONTENT))
+    ok(alice["a"].grant("user:henry", "can_write", f"{base}/direct"))
+    ok(alice["a"].create_group("henry-crew"))
+    ok(alice["a"].add_member("henry-crew", "user:henry"))
+    ok(alice["a"].grant("group:henry-crew", "can_read", f"{base}/group"))
+    ok(alice["b"].create_group("henry-outer"))
+    ok(alice["b"].add_member("henry-outer", "group:henry-crew"))
+    ok(alice["b"].grant("group:henry-outer", "can_read", f"{base}/nested"))
+    ok(old["a"].create_group("henry-own"))  # henry manages it
+    session = ok(old["b"].http.post("/sessions", json={"name": "henry-notes"}))
+    ok(old["b"].write(f"{session['path']}/notes.md", CONTENT))
+    ok(alice["a"].write("/workspace/.notifications/henry/hello.json", b"{}"))
+    ok(old["a"].http.post("/locks", json={"path": docs["direct"], "ttl": 3600}))
+    for server in SERVERS:  # both processes answer (and cache) the old account's access
+        for doc in docs.values():
+            assert_reads(old[server], doc, f"{cluster.backend}: old henry on {server}")
+
+    ok(admin["a"].delete_user("henry"))
+    ok(admin["b"].create_user("henry"))
+    new_key = ok(admin["b"].create_key("henry"))["key"]
+    for server in SERVERS:
+        where = f"{cluster.backend}: new henry on {server}"
+        new = cluster.key(new_key, server, "henry")
+        assert old[server].whoami().status_code == 401, where
+        for doc in docs.values():
+            assert_cannot_read(new, doc, where)
+            assert_denied_status(new.write(doc, b"x"), f"{where}: write {doc}")
+        assert ok(new.http.get("/permissions"))["permissions"] == [], where
+        assert ok(new.http.get("/sessions"))["sessions"] == [], where
+        assert_denied_status(new.listing(session["path"]), f"{where}: old session")
+        assert_denied_status(new.listing("/workspace/.notifications/henry"), f"{where}: inbox")
+        assert new.add_member("henry-own", "user:carol").status_code == 403, where
+        for group in ok(new.http.get("/groups"))["groups"]:
+            assert "user:henry" not in group["members"], (where, group)
+        lock = ok(alice[server].http.get("/locks", params={"path": docs["direct"]}))
+        assert lock["locked"] is False, where
+    ok(alice["b"].write(docs["direct"], b"the old lock died with its holder"))
+    # The new henry's inbox holds what is sent to him now, and nothing sent to the old one.
+    ok(alice["b"].write("/workspace/.notifications/henry/welcome.json", b"{}"))
+    inbox = ok(cluster.key(new_key, "a", "henry").listing("/workspace/.notifications/henry"))
+    assert [entry["name"] for entry in inbox["entries"]] == ["welcome.json"]
+
 
 # --- 5. revision tokens ----------------------------------------------------------------------
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import re
+import shutil
 import signal
 import socket
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
 from tests.support.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +42,13 @@ def test_first_start_creates_data_dir_and_restart_keeps_data(tmp_path: Path) -> 
     server = ServerProcess(data_dir).start()
     created = server.run_cli("admin", "create-user", "admin", "--name", "A", "--email", "a@b.io")
     assert created.returncode == 0, created.stderr
+    with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:
+        keys = [system.create_api_key("admin")["key"] for _ in range(3)]
+        listed = system.list_api_keys()
     server.stop()
     secret = data_dir / "server.secret"
     assert secret.stat().st_mode & 0o777 == 0o600
+    _check_key_storage(keys, secret.read_bytes(), data_dir, listed)
     again = ServerProcess(data_dir, port=server.port).start()
     try:
         listed = again.run_cli("admin", "list-users")
@@ -97,11 +108,9 @@ def test_cli_without_key_or_server_says_so_in_one_line(tmp_path: Path) -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another OS user")
 @pytest.mark.parametrize("workers", [1, 2])
 def test_admin_socket_refuses_other_os_users(tmp_path: Path, workers: int) -> None:
-    # A world-reachable socket path, so only the peer-credential check stands in the way.
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    shared.chmod(0o777)
-    tmp_path.chmod(0o755)
+    # A socket the other user can reach (pytest's temp dirs are 0700 up the tree, which
+    # would refuse it before the server is asked): only the peer-credential check is left.
+    shared = Path(tempfile.mkdtemp(prefix="nexus-socket-", dir="/tmp"))
     socket_path = shared / "admin.sock"
     server = ServerProcess(
         tmp_path / "data",
@@ -109,6 +118,7 @@ def test_admin_socket_refuses_other_os_users(tmp_path: Path, workers: int) -> No
         args=["--workers", str(workers)],
     ).start(60)
     try:
+        shared.chmod(0o777)  # the server made its socket's directory private: open it up
         os.chmod(socket_path, 0o777)
         assert _whoami_over_socket(str(socket_path)) == "system"
         read_end, write_end = os.pipe()
@@ -117,19 +127,41 @@ def test_admin_socket_refuses_other_os_users(tmp_path: Path, workers: int) -> No
             os.close(read_end)
             os.setgid(65534)
             os.setuid(65534)
-            try:
-                outcome = _whoami_over_socket(str(socket_path))
-            except Exception as error:
-                outcome = f"refused: {type(error).__name__}"
+            if not os.access(socket_path, os.R_OK | os.W_OK):
+                outcome = "unreachable: the file system refused, not the server"
+            else:
+                try:
+                    outcome = _whoami_over_socket(str(socket_path))
+                except httpx.TransportError as error:
+                    outcome = f"refused: {type(error).__name__}"
             os.write(write_end, outcome.encode())
             os._exit(0)
         os.close(write_end)
         os.waitpid(child, 0)
         outcome = os.read(read_end, 1000).decode()
         os.close(read_end)
-        assert outcome.startswith("refused"), outcome
+        # The server hangs up on the connection (it never answers, not even with an error).
+        assert outcome.startswith("refused") and "ConnectError" not in outcome, outcome
     finally:
         server.stop()
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _check_key_storage(
+    keys: list[str], secret: bytes, data_dir: Path, listed: list[dict[str, Any]]
+) -> None:
+    """Keys are random with a visible prefix, shown once, and the database (every file of
+    it: main, WAL, shared memory) holds only their HMACs under the server secret."""
+    assert len(secret) == 32 and len(set(keys)) == len(keys)
+    for key in keys:
+        assert re.fullmatch(r"nxk_[A-Za-z0-9_-]{43}", key), key  # 256 random bits
+    assert sorted(record["prefix"] for record in listed) == sorted(key[:12] for key in keys)
+    stored = b"".join(path.read_bytes() for path in data_dir.glob("nexus.db*"))
+    for key in keys:
+        assert key.encode() not in stored and key[12:].encode() not in stored
+        assert hashlib.sha256(key.encode()).hexdigest().encode() not in stored  # keyed, not plain
+        keyed = hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+        assert keyed.encode() in stored  # what it holds instead: this is the right place
 
 
 def _whoami_over_socket(path: str) -> str:

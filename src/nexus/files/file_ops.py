@@ -200,10 +200,15 @@ class FileOperations:
         with self.runtime.db.write() as conn:
             resolved = self.access.resolve(conn, path)
             if resolved.exists:
-                if if_none_match:
-                    if self.access.sees(conn, principal, path, resolved.entry):
-                        raise NexusFileExistsError(f"file exists: {path}", path=path)
+                if not self.access.sees(conn, principal, path, resolved.entry):
+                    # It looks absent (decision 3). A conditional write never creates, so
+                    # it answers as for a missing file; any other would create the file,
+                    # which fails as creating a taken name does (the rule's known limit).
+                    if if_version is not None:
+                        raise self.access.hidden(conn, principal, resolved)
                     raise denied(path)
+                if if_none_match:
+                    raise NexusFileExistsError(f"file exists: {path}", path=path)
                 entry = self._writable_existing(conn, principal, resolved)
             elif if_version is not None:
                 raise self.access.hidden(conn, principal, resolved)
@@ -320,7 +325,9 @@ class FileOperations:
                 if not entry.is_directory or not exist_ok:
                     raise NexusFileExistsError(f"file exists: {path}", path=path)
                 return file_info(entry, path)
-            if not parents and len(resolved.missing) > 1:
+            # Without parents nothing above is made: a parent the caller cannot see is
+            # answered as a missing one (decision 3), not as a folder it may not write.
+            if not parents and not self.access.parent_seen(conn, principal, resolved):
                 parent_resolved = self.access.resolve(conn, parent(path))
                 raise self.access.hidden(conn, principal, parent_resolved)
             created = self.creator.create(conn, principal, resolved, DIRECTORY)
@@ -397,13 +404,17 @@ class FileOperations:
             self._require_removable(conn, principal, source, below)
             _require_depth_after_move(src, dst, source.entry, below)
             target = self.access.resolve(conn, dst)
+            destination = target.parent
+            # A move makes no folders: a destination folder the caller cannot see is answered
+            # as a missing one (decision 3), before anything is said about the name in it.
+            if destination is None or not self.access.sees(
+                conn, principal, parent(dst), destination
+            ):
+                raise self.access.hidden(conn, principal, self.access.resolve(conn, parent(dst)))
             if target.exists:
                 if self.access.sees(conn, principal, dst, target.entry):
                     raise NexusFileExistsError(f"file exists: {dst}", path=dst)
                 raise denied(dst)
-            destination = target.parent
-            if destination is None:
-                raise self.access.hidden(conn, principal, self.access.resolve(conn, parent(dst)))
             if not self._may_move_into(conn, principal, destination, parent(dst)):
                 raise denied(dst)
             if not destination.is_directory:

@@ -105,8 +105,9 @@ class GroupOperations:
         now = self.runtime.now()
         with self.runtime.db.write() as conn:
             record = self._existing(conn, group, missing=NexusValidationError)
-            self._require_member_exists(conn, member)
+            # Managers first: whether an account exists is not for everyone to learn.
             self._require_manager(conn, principal, group)
+            self._require_member_exists(conn, member)
             tuple_ = Relationship(_group_ref(group), "member", member, now, principal.user_id)
             details = {"group": group, _MEMBER_DETAIL[member.type]: member.id}
             if add:

@@ -42,7 +42,6 @@ from nexus.version import __version__
 # uvicorn configures its own loggers; ours rides on its error logger's handler.
 log = logging.getLogger("uvicorn.error")
 
-SWEEP_INTERVAL_SECONDS = 30.0
 _BACKLOG = 2048
 
 
@@ -84,7 +83,8 @@ def _sweeper_turn(lock_path: Path) -> Iterator[bool]:
 
 
 def _sweep_forever(service: NexusService, lock_path: Path, stop: threading.Event) -> None:
-    while not stop.wait(SWEEP_INTERVAL_SECONDS):
+    # Storage sweeps and activity pruning have their own, longer intervals (checked inside).
+    while not stop.wait(service.runtime.settings.session_sweep_seconds):
         with _sweeper_turn(lock_path) as mine:
             if mine:
                 _sweep_once(service)
