@@ -150,7 +150,7 @@ def test_bob_gets_the_rule_and_learns_nothing(
 
 def _source_routes() -> set[tuple[str, str]]:
     """(method, path) of every route in the server's route modules, including any left out
-    of the OpenAPI document (all are mounted under the API prefix)."""
+    of the OpenAPI document (each route's path is its full path under the API prefix)."""
     found: set[tuple[str, str]] = set()
     for module_info in pkgutil.iter_modules(nexus.server.__path__):
         if not module_info.name.startswith("routes_"):
@@ -158,7 +158,7 @@ def _source_routes() -> set[tuple[str, str]]:
         module = importlib.import_module(f"nexus.server.{module_info.name}")
         for route in module.router.routes:
             if isinstance(route, APIRoute):
-                found |= {(method, API_PREFIX + route.path) for method in route.methods or ()}
+                found |= {(method, route.path) for method in route.methods or ()}
     return found
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from nexus.api.models import API_PREFIX, ErrorBody, Health
+from nexus.api.models import Health
 from nexus.files import NexusService
 from nexus.server import (
     routes_activity,
@@ -25,9 +25,8 @@ from nexus.server.rate_limits import (
     KeyRateLimitMiddleware,
     RateLimits,
 )
+from nexus.server.routing import ERROR_RESPONSES
 from nexus.version import __version__
-
-_ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 412, 413, 423, 429)}
 
 
 def build_app(service: NexusService) -> FastAPI:
@@ -36,7 +35,7 @@ def build_app(service: NexusService) -> FastAPI:
         title="Nexus",
         version=__version__,
         description="Multi-user file server with relationship-based permissions.",
-        responses=_ERRORS,  # type: ignore[arg-type]
+        responses=ERROR_RESPONSES,
         redoc_url=None,
     )
     app.state.service = service
@@ -46,13 +45,20 @@ def build_app(service: NexusService) -> FastAPI:
     def health() -> Health:
         return Health(status="ok", version=__version__)
 
-    api = APIRouter(prefix=API_PREFIX)
-    for module in (routes_files, routes_permissions, routes_groups, routes_sessions, routes_admin):
-        api.include_router(module.router)
-    api.include_router(routes_versions.router)
-    api.include_router(routes_locks.router)
-    api.include_router(routes_activity.router)
-    app.include_router(api)
+    # The routes go straight onto the app's router, each with its full path: since FastAPI
+    # 0.137 an included router stays a nested node that every request resolves again, which
+    # cost half the throughput of a small request (measured).
+    for module in (
+        routes_files,
+        routes_permissions,
+        routes_groups,
+        routes_sessions,
+        routes_admin,
+        routes_versions,
+        routes_locks,
+        routes_activity,
+    ):
+        app.router.routes.extend(module.router.routes)
     settings = service.runtime.settings
     # Added first, so it runs inside authentication: a caller without a key gets 401 either way.
     app.add_middleware(
@@ -77,7 +83,7 @@ def build_app(service: NexusService) -> FastAPI:
 def _raw_body_routes() -> list[tuple[str, str]]:
     """(method, path) of the file routes whose body is raw content (marked with RAW_BODY)."""
     return [
-        (method, API_PREFIX + route.path)
+        (method, route.path)
         for route in routes_files.router.routes
         if isinstance(route, APIRoute) and route.openapi_extra is routes_files.RAW_BODY
         for method in route.methods or ()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from nexus.api.models import ActivityPage
 from nexus.server.dependencies import Caller, Service
+from nexus.server.routing import api_router
 
-router = APIRouter(tags=["activity"])
+router = api_router("", "activity")
 
 # Wide bounds so that FastAPI parses numbers only: the service checks the values and
 # answers with its stable codes (invalid_limit, invalid_cursor), as for embedded callers.

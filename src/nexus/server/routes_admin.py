@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from nexus.api.models import (
     Deleted,
     KeyCreate,
@@ -17,8 +15,9 @@ from nexus.api.models import (
     WhoAmI,
 )
 from nexus.server.dependencies import Caller, Service
+from nexus.server.routing import api_router
 
-router = APIRouter(tags=["admin"])
+router = api_router("", "admin")
 
 
 @router.get("/whoami")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -22,8 +22,9 @@ from nexus.api.models import (
 from nexus.errors import NexusPayloadTooLargeError, NexusValidationError
 from nexus.server.content_stream import body_chunks, content_response
 from nexus.server.dependencies import Caller, Service
+from nexus.server.routing import api_router
 
-router = APIRouter(prefix="/files", tags=["files"])
+router = api_router("/files", "files")
 
 PathParam = Annotated[str, Query(description="Absolute Nexus path, e.g. /workspace/a.txt")]
 RAW_BODY = {

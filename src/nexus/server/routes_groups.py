@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from nexus.api.models import (
     Deleted,
     GroupChange,
@@ -14,8 +12,9 @@ from nexus.api.models import (
 )
 from nexus.errors import NexusValidationError
 from nexus.server.dependencies import Caller, Service
+from nexus.server.routing import api_router
 
-router = APIRouter(prefix="/groups", tags=["groups"])
+router = api_router("/groups", "groups")
 
 
 @router.post("")

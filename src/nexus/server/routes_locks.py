@@ -5,8 +5,6 @@ Tokens travel only in JSON bodies (never in a URL, where access logs would keep 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from nexus.api.models import (
     ExtendLockRequest,
     LockInfo,
@@ -17,8 +15,9 @@ from nexus.api.models import (
 )
 from nexus.server.dependencies import Caller, Service
 from nexus.server.routes_files import PathParam
+from nexus.server.routing import api_router
 
-router = APIRouter(prefix="/locks", tags=["locks"])
+router = api_router("/locks", "locks")
 
 
 @router.post("")

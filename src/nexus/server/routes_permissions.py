@@ -3,8 +3,6 @@ explain."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from nexus.api.models import (
     BatchCheckRequest,
     BatchCheckResult,
@@ -23,8 +21,9 @@ from nexus.api.models import (
     WriteRelationshipsResult,
 )
 from nexus.server.dependencies import Caller, Service
+from nexus.server.routing import api_router
 
-router = APIRouter(prefix="/permissions", tags=["permissions"])
+router = api_router("/permissions", "permissions")
 
 
 @router.post("/grant")

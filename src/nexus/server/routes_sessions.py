@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from nexus.api.models import Deleted, SessionCreate, SessionInfo, SessionList
 from nexus.files.namespaces import session_path
 from nexus.server.dependencies import Caller, Service
+from nexus.server.routing import api_router
 
-router = APIRouter(prefix="/sessions", tags=["sessions"])
+router = api_router("/sessions", "sessions")
 
 
 @router.post("")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from nexus.api.models import FileInfo, RestoreRequest, StorageSweep, VersionList
 from nexus.server.dependencies import Caller, Service
+from nexus.server.routing import api_router
 
-router = APIRouter(tags=["versions"])
+router = api_router("", "versions")
 
 PathParam = Annotated[str, Query(description="Absolute Nexus path of a file")]
 
