@@ -18,17 +18,19 @@ from pathlib import Path
 # one line of figures. Status codes other than 2xx count as errors: a benchmark of
 # refused requests would be worthless.
 _SCRIPT = """
-local thread_number = 0
+-- setup runs in the main state: it numbers the threads; each thread reads its number
+-- back as the global `thread_id` (a local of this chunk would shadow it).
+local threads_made = 0
 function setup(thread)
-  thread_number = thread_number + 1
-  thread:set("thread_number", thread_number)
+  threads_made = threads_made + 1
+  thread:set("thread_id", threads_made)
 end
 function init(args)
   counter = 0
 end
 request = function()
   counter = counter + 1
-  local unique = thread_number .. "-" .. counter
+  local unique = thread_id .. "-" .. counter
   local path = string.gsub(string.gsub(PATH, "{n}", unique), "{i}", counter % CYCLE)
   local body = BODY
   if UNIQUE_BODY then

@@ -477,6 +477,22 @@ class PermissionEngine:
         self.validate(rel)
         return self.store.write(conn, rel)
 
+    def write_on_new_object(self, conn: Connection, rel: Relationship) -> bool:
+        """``write`` for a tuple on an object made in this very transaction, without a new
+        revision, so making a file does not empty every cache of every process.
+
+        The caller vouches that no other transaction can have seen ``rel.object`` (it was
+        created in this one, under an id never used before) and that no tuple names it as
+        a subject. Then no cached answer, tuple list or membership reached it: nothing
+        computed at the current revision changes, and the first check that reaches the
+        object after the commit loads its tuples from the database. The transaction is
+        marked as having written tuples, so its own checks still bypass the shared caches
+        (should it roll back, nothing of it was cached: SQLite may then hand the id out
+        again).
+        """
+        self.validate(rel)
+        return self.store.write(conn, rel, bump=False)
+
     def grant(
         self,
         conn: Connection,

@@ -102,11 +102,13 @@ def _key_clause(rel: Relationship) -> ColumnElement[bool]:
 class RelationshipStore:
     """SQL access to tuples; knows nothing about the schema (the engine validates)."""
 
-    def write(self, conn: Connection, rel: Relationship) -> bool:
+    def write(self, conn: Connection, rel: Relationship, *, bump: bool = True) -> bool:
         """Store ``rel``; False if the identical tuple (same expiry too) was already there.
 
         Writing an existing tuple with a different ``expires_at`` replaces the expiry, so a
-        re-grant revives an expired tuple instead of silently staying expired.
+        re-grant revives an expired tuple instead of silently staying expired. ``bump=False``
+        leaves the revision as it is (see PermissionEngine.write_on_new_object); the
+        transaction still stops filling shared caches.
         """
         values = {
             "object_type": rel.object.type,
@@ -134,7 +136,10 @@ class RelationshipStore:
             )
             changed = result.rowcount > 0
         if changed:
-            self.bump(conn)
+            if bump:
+                self.bump(conn)
+            else:
+                _mark_dirty(conn)
         return changed
 
     def delete(self, conn: Connection, flt: RelationshipFilter) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 # Values per IN list: below PostgreSQL's 65535 parameters and modern SQLite's 32766;
 # SQLite before 3.32 allowed only 999.
@@ -54,26 +55,38 @@ def _as_json(values: Sequence[Any]) -> bool:
 
 
 def fetch_all(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    """Run one read statement on the driver, inside the caller's transaction."""
-    if is_postgresql(conn):
-        sql = sql.replace("?", "%s")
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    """Run one statement that returns rows on the driver, inside the caller's transaction."""
+    cursor = _run(conn, sql, params)
     try:
-        cursor.execute(sql, tuple(params))
-        rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+        return list(cursor.fetchall())
     finally:
         cursor.close()
-    return rows
 
 
 def execute(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """Run one write statement with no result rows on the driver, inside the caller's
     transaction; the number of rows it changed."""
-    if is_postgresql(conn):
-        sql = sql.replace("?", "%s")
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = _run(conn, sql, params)
     try:
-        cursor.execute(sql, tuple(params))
         return int(cursor.rowcount)
     finally:
         cursor.close()
+
+
+def _run(conn: Connection, sql: str, params: Sequence[Any]) -> Any:
+    """A cursor that has run ``sql`` (the caller closes it). Driver errors come out as
+    SQLAlchemy's DBAPIError, as from any other statement, and a lost connection is
+    invalidated rather than pooled again."""
+    if is_postgresql(conn):
+        sql = sql.replace("?", "%s")
+    dbapi_connection = conn.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()  # type: ignore[union-attr]
+    driver_error = conn.dialect.loaded_dbapi.Error
+    try:
+        cursor.execute(sql, tuple(params))
+    except driver_error as error:
+        cursor.close()
+        if conn.dialect.is_disconnect(error, dbapi_connection, cursor):
+            conn.invalidate(error)
+        raise DBAPIError.instance(sql, params, error, driver_error) from error
+    return cursor

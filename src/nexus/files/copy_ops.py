@@ -163,7 +163,7 @@ class CopyOperations:
         owner = Relationship(
             file_ref(made.id), "owner", user_ref(parent_copy.owner), now, principal.user_id
         )
-        self.runtime.engine.write(conn, owner)
+        self.runtime.engine.write_on_new_object(conn, owner)  # made just now
         return made
 
     def _fill(self, conn: Connection, principal: Principal, original: Entry, made: Entry) -> Entry:

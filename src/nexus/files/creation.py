@@ -115,7 +115,8 @@ class Creator:
                 owner=owner,
                 now=now,
             )
-            self.runtime.engine.write(
+            # A new id, seen by no other transaction yet: no new revision needed.
+            self.runtime.engine.write_on_new_object(
                 conn,
                 Relationship(
                     file_ref(current.id), "owner", user_ref(owner), now, principal.user_id
@@ -171,7 +172,10 @@ class Creator:
             now=now,
         )
         engine = self.runtime.engine
-        engine.write(conn, Relationship(file_ref(inbox.id), "owner", user_ref(user_id), now))
+        owned = Relationship(file_ref(inbox.id), "owner", user_ref(user_id), now)
+        engine.write_on_new_object(conn, owned)
         anyone = SubjectRef("user", "*")
-        engine.write(conn, Relationship(file_ref(inbox.id), "can_create", anyone, now))
+        engine.write_on_new_object(
+            conn, Relationship(file_ref(inbox.id), "can_create", anyone, now)
+        )
         return Resolved(resolved.path, [*resolved.chain, inbox])

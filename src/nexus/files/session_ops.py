@@ -55,7 +55,7 @@ class SessionOperations:
             owner = Relationship(
                 file_ref(directory.id), "owner", user_ref(principal.user_id), now, principal.user_id
             )
-            self.runtime.engine.write(conn, owner)
+            self.runtime.engine.write_on_new_object(conn, owner)  # made just now
         return session_info(session)
 
     @audited("list_sessions", path=None)

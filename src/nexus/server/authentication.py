@@ -37,6 +37,10 @@ class AuthenticationMiddleware:
     def __init__(self, app: ASGIApp, service: NexusService):
         self.app = app
         self.service = service
+        # On SQLite a key is one indexed lookup in a local file (~50 us), less than a hop to
+        # the thread pool and back, and the GIL would keep the two from overlapping anyway:
+        # it runs on the event loop. On PostgreSQL it waits on the network: in the pool.
+        self._on_loop = service.runtime.db.dialect == "sqlite"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX + "/"):
@@ -62,4 +66,6 @@ class AuthenticationMiddleware:
             raise NexusAuthenticationError(
                 "missing API key: send 'Authorization: Bearer <key>'", code="missing_key"
             )
+        if self._on_loop:
+            return self.service.auth.authenticate(key)
         return await run_in_threadpool(self.service.auth.authenticate, key)

@@ -20,6 +20,7 @@ from nexus.api.models import (
     RestrictRequest,
 )
 from nexus.errors import NexusPayloadTooLargeError, NexusValidationError
+from nexus.files.content import Content
 from nexus.server.content_stream import body_chunks, content_response
 from nexus.server.dependencies import Caller, Service
 from nexus.server.routing import api_router
@@ -27,6 +28,8 @@ from nexus.server.routing import api_router
 router = api_router("/files", "files")
 
 PathParam = Annotated[str, Query(description="Absolute Nexus path, e.g. /workspace/a.txt")]
+# Uploads up to this size (by Content-Length) are read whole before the write starts.
+_SMALL_UPLOAD_BYTES = 1024 * 1024
 RAW_BODY = {
     "requestBody": {
         "required": True,
@@ -80,12 +83,20 @@ async def write_content(
     if_version: Annotated[int | None, Query(ge=0)] = None,
     if_none_match: bool = False,
 ) -> FileInfo:
-    # Streamed to the blob store as it arrives; the use case counts it against the limit.
+    data: Content
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) <= _SMALL_UPLOAD_BYTES:
+        # Small: read here on the event loop, in one piece (streamed, it would cost two
+        # trips between the worker thread and the loop, more than the write itself).
+        data = await _read_body(request, service.runtime.settings.max_file_bytes)
+    else:
+        # Streamed to the blob store as it arrives; the use case counts it against the limit.
+        data = body_chunks(request)
     return await run_in_threadpool(
         service.files.write,
         caller,
         path,
-        body_chunks(request),
+        data,
         if_version=if_version,
         if_none_match=if_none_match,
     )
