@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
-from nexus.db.tables import entries, locks
+from nexus.db import fast
+from nexus.db.tables import locks
 
 # Ids per IN list: far below every driver's parameter limit.
 _CHUNK = 500
@@ -30,7 +31,7 @@ class Lock:
         return now < self.expires_at
 
 
-def _lock(row: Row[Any, Any, Any, Any, Any]) -> Lock:
+def _lock(row: Row[Any, Any, Any, Any, Any] | tuple[Any, ...]) -> Lock:
     return Lock(int(row[0]), str(row[1]), str(row[2]), float(row[3]), float(row[4]))
 
 
@@ -43,6 +44,9 @@ _COLUMNS = (
 )
 
 
+_COLUMN_NAMES = ", ".join(column.name for column in _COLUMNS)
+
+
 class LockStore:
     def hold_entries(self, conn: Connection, entry_ids: Sequence[int]) -> None:
         """Row-lock the entries until commit (PostgreSQL; SQLite has one writer anyway).
@@ -50,29 +54,29 @@ class LockStore:
         Whoever takes, checks or removes a lock holds its entry's row first, so a check
         made after this call sees every lock committed before it, and no lock can be taken
         on these entries until this transaction ends. In id order, so two transactions
-        holding overlapping sets cannot deadlock."""
+        holding overlapping sets cannot deadlock. On the driver: every write, append,
+        delete and move of a file runs it (see nexus.db.fast)."""
+        if not fast.is_postgresql(conn):
+            return
         ordered = sorted(set(entry_ids))
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            conn.execute(
-                select(entries.c.id)
-                .where(entries.c.id.in_(chunk))
-                .order_by(entries.c.id)
-                .with_for_update()
-            ).all()
+            where = fast.in_list(conn, "id", chunk, "bigint")
+            sql = f"SELECT id FROM entries WHERE {where} ORDER BY id FOR UPDATE"
+            fast.fetch_all(conn, sql, fast.in_params(conn, chunk))
 
     def get(self, conn: Connection, entry_id: int) -> Lock | None:
         row = conn.execute(select(*_COLUMNS).where(locks.c.entry_id == entry_id)).first()
         return None if row is None else _lock(row)
 
     def live_among(self, conn: Connection, entry_ids: Sequence[int], now: float) -> list[Lock]:
-        """The unexpired locks on any of ``entry_ids``."""
+        """The unexpired locks on any of ``entry_ids`` (on the driver, as hold_entries)."""
         found: list[Lock] = []
         for start in range(0, len(entry_ids), _CHUNK):
             chunk = list(entry_ids[start : start + _CHUNK])
-            rows = conn.execute(
-                select(*_COLUMNS).where(locks.c.entry_id.in_(chunk), locks.c.expires_at > now)
-            ).all()
+            where = fast.in_list(conn, "entry_id", chunk, "bigint")
+            sql = f"SELECT {_COLUMN_NAMES} FROM locks WHERE {where} AND expires_at > ?"
+            rows = fast.fetch_all(conn, sql, [*fast.in_params(conn, chunk), now])
             found.extend(_lock(row) for row in rows)
         return found
 
