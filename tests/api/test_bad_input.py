@@ -299,7 +299,47 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
             "list int object",
             lambda: alice.list_permissions(object_type="file", object_id=5),
             invalid,
-            "invalid_argument",
+            "invalid_path",
+        ),
+        # A file's object id is a path: refused as one, never stored or looked up.
+        (
+            "empty object",
+            lambda: grant("user", "bob", "file", "", "can_read"),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "blank object",
+            lambda: alice.check_permission("user", "alice", "file", " \t", "can_read"),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "empty object in a batch",
+            lambda: alice.check_permissions(
+                [
+                    {
+                        "subject_type": "user",
+                        "subject_id": "alice",
+                        "relation": "can_read",
+                        "object_id": "",
+                    }
+                ]
+            ),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "list empty object",
+            lambda: alice.list_permissions(object_id=""),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "delete empty object",
+            lambda: alice.delete_relationships(object_id=""),
+            invalid,
+            "invalid_path",
         ),
     ]
     # Internal and tree relations can never be stored by a caller.
