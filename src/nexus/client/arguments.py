@@ -100,6 +100,9 @@ def text(value: object, name: str, *, allow_empty: bool = False) -> str:
         raise NexusValidationError(f"{name} must be a string, not {_type_name(value)}", code=_CODE)
     if not allow_empty and not value.strip():
         raise NexusValidationError(f"{name} must not be empty", code=_CODE)
+    if has_surrogate(value):
+        # Not Unicode: it cannot go on the wire (nor be stored), whatever the field.
+        raise NexusValidationError(f"{name} is not valid Unicode (lone surrogate)", code=_CODE)
     return value
 
 
