@@ -20,6 +20,7 @@ from nexus.server import (
 from nexus.server.authentication import AuthenticationMiddleware
 from nexus.server.body_limits import BodyLimitMiddleware
 from nexus.server.errors import install_error_handlers
+from nexus.server.query_strings import QueryStringMiddleware
 from nexus.version import __version__
 
 _ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 412, 413, 423)}
@@ -50,7 +51,8 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
     api.include_router(routes_activity.router)
     app.include_router(api)
     settings = service.runtime.settings
-    # Added first, so it runs inside authentication: a caller without a key gets 401 either way.
+    # Added first, so they run inside authentication: a caller without a key gets 401 either way.
+    app.add_middleware(QueryStringMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         json_limit=settings.max_json_bytes,
