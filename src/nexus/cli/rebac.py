@@ -254,7 +254,9 @@ def read_requests(source: IO[str], what: str) -> list[dict[str, Any]]:
         items = whole
     else:
         items = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # Lines end at "\n" alone: str.splitlines would also split inside a JSON string at
+        # U+2028, U+2029 or U+0085, which JSON writes unescaped (and a name may hold).
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
