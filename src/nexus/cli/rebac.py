@@ -211,18 +211,15 @@ def list_relationships(
     for column in ("Subject", "Relation", "Object", "Granted by", "Created"):
         table.add_column(column, overflow="fold")
     for record in records:
+        # Names are text, never markup: '[b]' or 'x[/]' is part of a path.
         table.add_row(
-            f"{record['subject_type']}:{record['subject_id']}",
-            record["relation"],
-            f"{record['object_type']}:{record['object_id']}",
-            record["granted_by"] or "",
+            escape(f"{record['subject_type']}:{record['subject_id']}"),
+            escape(record["relation"]),
+            escape(f"{record['object_type']}:{record['object_id']}"),
+            escape(record["granted_by"] or ""),
             str(record["created"])[:19].replace("T", " "),
         )
-    console = Console(soft_wrap=False)
-    if not console.is_terminal:
-        # Piped or captured: never fold or cut ids to an assumed 80 columns.
-        console = Console(soft_wrap=False, width=100_000)
-    console.print(table)
+    _wide_console().print(table)
 
 
 # --- batch check, lookups, expand, bulk writes -------------------------------------------
@@ -276,10 +273,11 @@ def read_requests(source: IO[str], what: str) -> list[dict[str, Any]]:
 
 
 def _wide_console() -> Console:
-    console = Console(soft_wrap=False)
+    # No emoji codes: a name such as ':thumbs_up:' is printed as it is.
+    console = Console(soft_wrap=False, emoji=False)
     if not console.is_terminal:
         # Piped or captured: never fold or cut paths to an assumed 80 columns.
-        console = Console(soft_wrap=False, width=100_000)
+        console = Console(soft_wrap=False, emoji=False, width=100_000)
     return console
 
 
