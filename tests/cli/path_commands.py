@@ -22,6 +22,7 @@ from click.testing import CliRunner, Result
 from nexus.cli.context import CliState, ConnectionOptions
 from nexus.cli.main import cli
 from nexus.client import HttpClient, NexusClient
+from nexus.errors import has_surrogate
 from tests.support.path_inputs import canonical, name_of, parent_of
 
 # Parameter names through which a command takes a path; FILE|- inputs of relationships
@@ -30,6 +31,9 @@ PATH_PARAMETERS = {"path", "src", "dst", "object_id"}
 PATH_FILE_COMMANDS = {("rebac", "check-batch"), ("rebac", "write")}
 VERDICT_COMMANDS = {("rebac", "check"), ("rebac", "explain"), ("rebac", "check-batch")}
 TEXT = "first line\nsecond 😀\n"
+# Rich folds a table cell at a line separator: the table of `rebac list` shows such a name
+# on two lines (--json gives it whole).
+LINE_SEPARATORS = ("\u2028", "\u2029")
 
 
 def path_taking_commands() -> set[tuple[str, ...]]:
@@ -73,7 +77,7 @@ class Nexus:
     seen: set[tuple[str, ...]] = field(default_factory=set)
 
     def __call__(self, user: str, *args: str, stdin: str | None = None) -> Result:
-        if self.given in args or (stdin and json.dumps(self.given, ensure_ascii=False) in stdin):
+        if self.given in args or (stdin and _json(self.given) in stdin):
             self.seen.add(_words(args))
 
         def client(_options: ConnectionOptions) -> NexusClient:
@@ -101,9 +105,16 @@ def _positional(*values: str) -> list[str]:
     return ["--", *values] if any(value.startswith("-") for value in values) else list(values)
 
 
+def _json(value: object) -> str:
+    """JSON as a person writes it (Unicode as is); a lone surrogate, which no text file can
+    hold, only as its escape."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if not has_surrogate(text) else json.dumps(value)
+
+
 def _relationship_lines(path: str) -> str:
     item = {"subject_type": "user", "subject_id": "bob", "relation": "can_read", "object_id": path}
-    return json.dumps(item, ensure_ascii=False) + "\n"
+    return _json(item) + "\n"
 
 
 @dataclass
@@ -241,7 +252,8 @@ def life(nexus: Nexus, folders: Folders, given: str, path: str, *, file: bool) -
     records = as_json(nexus("alice", "rebac", "list", "--json", "--object-id", given))
     assert {r["object_id"] for r in records} == {path}
     table = ok(nexus("alice", "rebac", "list", "--object-id", given)).stdout
-    assert f"file:{path}" in table, table  # printed as it is, never as markup
+    if not any(separator in path for separator in LINE_SEPARATORS):
+        assert f"file:{path} " in table, table  # printed as it is, never as markup
     subjects = ok(nexus("alice", "rebac", "list-subjects", "can_read", *p(given))).stdout
     assert "user:bob" in subjects.split("\n")
     expanded = ok(nexus("alice", "rebac", "expand", "can_read", *p(given))).stdout

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cli.path_commands import Nexus, SharedTransport, ok
+from tests.cli.path_commands import LINE_SEPARATORS, Nexus, SharedTransport, ok
 from tests.support.deployments import Deployment, deployment
 from tests.support.path_inputs import name_of, parent_of
 from tests.support.server_process import NEXUS
@@ -43,9 +43,6 @@ ENTRIES = [
     "back\\slash",
     "a+b&c=d;e",
 ]
-# Rich folds a table cell at a line separator: the table shows such a name on two lines
-# (--json gives it whole).
-LINE_SEPARATORS = ("\u2028", "\u2029")
 
 
 @pytest.fixture(scope="module")

@@ -217,3 +217,20 @@ def test_raw_bytes_in_the_request_line_are_a_400(wire: Wire, target: bytes) -> N
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+
+
+def test_names_with_odd_characters_round_trip_byte_exact(wire: Wire) -> None:
+    folder = f"{BASE}/names"
+    names = [
+        t
+        for t in TRICKS
+        if "/" not in t and canonical(f"{folder}/{t}", file=True) == f"{folder}/{t}"
+    ]
+    assert {"a b", "#", "?", "%", "*", "[", '"quoted"', "'single'", "a:b", "😀"} <= set(names)
+    route = wire.url + API_PREFIX + "/files/content"
+    for name in names:
+        path = f"{folder}/{name}"
+        written = wire.http.put(route, params={"path": path}, content=name.encode())
+        assert (written.status_code, written.json()["path"]) == (200, path), written.text
+        assert wire.http.get(route, params={"path": path}).content == name.encode()
+    assert sorted(wire.names(folder)) == sorted(names)
