@@ -234,3 +234,14 @@ def test_names_with_odd_characters_round_trip_byte_exact(wire: Wire) -> None:
         assert (written.status_code, written.json()["path"]) == (200, path), written.text
         assert wire.http.get(route, params={"path": path}).content == name.encode()
     assert sorted(wire.names(folder)) == sorted(names)
+
+
+def test_answers_name_the_canonical_path_not_the_spelling(wire: Wire) -> None:
+    spelt = f"{BASE}/cafe\u0301/"  # NFD, with a trailing slash
+    canonical_path = f"{BASE}/caf\u00e9"
+    query = b"path=" + quote(spelt, safe="/").encode()
+    made = wire.clients["alice"].post(wire.url + API_PREFIX + "/files/mkdir", json={"path": spelt})
+    assert made.json()["path"] == canonical_path, made.text
+    for method, route in (("GET", "/files/stat"), ("GET", "/locks"), ("DELETE", "/files")):
+        answer = wire.send(method, route, query)
+        assert answer.json()["path"] == canonical_path, (route, answer.text)

@@ -20,6 +20,7 @@ from nexus.api.models import (
     RestrictRequest,
 )
 from nexus.errors import NexusPayloadTooLargeError, NexusValidationError
+from nexus.paths import normalize
 from nexus.server.content_stream import body_chunks, content_response
 from nexus.server.dependencies import Caller, Service
 
@@ -126,7 +127,7 @@ def mkdir(service: Service, caller: Caller, body: MkdirRequest) -> FileInfo:
 @router.delete("")
 def delete(service: Service, caller: Caller, path: PathParam, recursive: bool = False) -> Deleted:
     service.files.delete(caller, path, recursive)
-    return Deleted(path=path)
+    return Deleted(path=normalize(path))  # as every answer names it, not as spelt
 
 
 @router.post("/move")
