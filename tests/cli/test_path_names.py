@@ -41,6 +41,7 @@ ENTRIES = [
     "😀",
     "a\u2028b",
     "back\\slash",
+    "trailing\\",
     "a+b&c=d;e",
 ]
 

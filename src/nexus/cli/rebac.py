@@ -10,8 +10,8 @@ from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from nexus.cli.context import client_for, connection_options
@@ -211,12 +211,13 @@ def list_relationships(
     for column in ("Subject", "Relation", "Object", "Granted by", "Created"):
         table.add_column(column, overflow="fold")
     for record in records:
-        # Names are text, never markup: '[b]' or 'x[/]' is part of a path.
+        # Names are Text, never markup: '[b]', 'x[/]' or a trailing backslash is part of a path
+        # (markup escaping does not round-trip a trailing backslash).
         table.add_row(
-            escape(f"{record['subject_type']}:{record['subject_id']}"),
-            escape(record["relation"]),
-            escape(f"{record['object_type']}:{record['object_id']}"),
-            escape(record["granted_by"] or ""),
+            Text(f"{record['subject_type']}:{record['subject_id']}"),
+            Text(record["relation"]),
+            Text(f"{record['object_type']}:{record['object_id']}"),
+            Text(record["granted_by"] or ""),
             str(record["created"])[:19].replace("T", " "),
         )
     _wide_console().print(table)
@@ -390,14 +391,14 @@ def _fill_expand(branch: Tree, node: dict[str, Any], shown: set[str]) -> None:
     """Subjects, then children; a subtree printed once already is named, not repeated (a
     folder's can_write is reached through can_read and through can_write of each child)."""
     for item in node.get("subjects", []):
-        branch.add(escape(f"{item['subject_type']}:{item['subject_id']}"))
+        branch.add(Text(f"{item['subject_type']}:{item['subject_id']}"))
     for child in node.get("children", []):
         key = _expand_key(child)
         if key in shown and child.get("children"):
-            branch.add(escape(_expand_label(child) + " (shown above)"))
+            branch.add(Text(_expand_label(child) + " (shown above)"))
             continue
         shown.add(key)
-        _fill_expand(branch.add(escape(_expand_label(child))), child, shown)
+        _fill_expand(branch.add(Text(_expand_label(child))), child, shown)
 
 
 @rebac.command("expand")
@@ -416,7 +417,7 @@ def expand(ctx: click.Context, relation: str, path: str, as_json: bool) -> None:
         echo_json(record)
         return
     node: dict[str, Any] = record["tree"]
-    tree = Tree(escape(_expand_label(node)))
+    tree = Tree(Text(_expand_label(node)))
     _fill_expand(tree, node, {_expand_key(node)})
     _wide_console().print(tree)
 
