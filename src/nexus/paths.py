@@ -21,6 +21,7 @@ MAX_PATH_BYTES = 4096
 # groups above the deepest file (cloud drives bound nesting too, e.g. 100 levels).
 MAX_PATH_DEPTH = 32
 ROOT = "/"
+_LONGEST_SPELLING = 4 * MAX_PATH_BYTES
 
 
 def _reject(path: str, rule: str) -> NexusValidationError:
@@ -55,13 +56,19 @@ def normalize(path: object) -> str:
         raise _reject(path, "path contains a NUL or control character")
     if has_surrogate(path):
         raise _reject(path, "path is not valid Unicode (lone surrogate)")
-    encoded_length = len(path.encode("utf-8"))
-    if encoded_length > MAX_PATH_BYTES:
-        raise _reject(path, f"path is longer than {MAX_PATH_BYTES} bytes")
+    too_long = f"path is longer than {MAX_PATH_BYTES} bytes"
+    # A cheap bound before normalizing: NFC makes at most 4 code points of one, and each
+    # code point of the canonical form is at least a byte.
+    if len(path) > _LONGEST_SPELLING:
+        raise _reject(path, too_long)
     canonical = unicodedata.normalize("NFC", path)
     if canonical == ROOT:
         return ROOT
     body = canonical[1:-1] if canonical.endswith("/") else canonical[1:]
+    # The limits are on the canonical form: NFC lengthens some names (U+0958 becomes two
+    # code points) and shortens others, so the spelling given says nothing about them.
+    if len(body.encode("utf-8")) + 1 > MAX_PATH_BYTES:
+        raise _reject(path, too_long)
     segments = body.split("/")
     if len(segments) > MAX_PATH_DEPTH:
         raise _reject(path, f"path is more than {MAX_PATH_DEPTH} levels deep")

@@ -299,7 +299,47 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
             "list int object",
             lambda: alice.list_permissions(object_type="file", object_id=5),
             invalid,
-            "invalid_argument",
+            "invalid_path",
+        ),
+        # A file's object id is a path: refused as one, never stored or looked up.
+        (
+            "empty object",
+            lambda: grant("user", "bob", "file", "", "can_read"),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "blank object",
+            lambda: alice.check_permission("user", "alice", "file", " \t", "can_read"),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "empty object in a batch",
+            lambda: alice.check_permissions(
+                [
+                    {
+                        "subject_type": "user",
+                        "subject_id": "alice",
+                        "relation": "can_read",
+                        "object_id": "",
+                    }
+                ]
+            ),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "list empty object",
+            lambda: alice.list_permissions(object_id=""),
+            invalid,
+            "invalid_path",
+        ),
+        (
+            "delete empty object",
+            lambda: alice.delete_relationships(object_id=""),
+            invalid,
+            "invalid_path",
         ),
     ]
     # Internal and tree relations can never be stored by a caller.
@@ -524,3 +564,38 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
     assert bob.list_sessions() == []
     assert [s["name"] for s in alice.list_sessions()] == ["kept"]
     assert bob.whoami() == {"user_id": "bob", "is_admin": False}
+
+
+def test_a_lone_surrogate_in_any_text_argument_is_refused(team: Deployment) -> None:
+    """Not Unicode: refused before it goes anywhere (over HTTP it cannot even be encoded)."""
+    alice, admin = clients(team, "alice", "admin")
+    before_tree, before_grants = _tree(admin), _grants(admin)
+    lone, invalid, arg = "\ud800", NexusValidationError, "invalid_argument"
+    cases: list[Case] = [
+        (
+            "grant subject",
+            lambda: alice.grant_permission("user", f"b{lone}", "file", "/workspace/x", "can_read"),
+            invalid,
+            arg,
+        ),
+        (
+            "check relation",
+            lambda: alice.check_permission("user", "alice", "file", "/workspace", lone),
+            invalid,
+            arg,
+        ),
+        ("list subject", lambda: alice.list_permissions("user", lone), invalid, arg),
+        ("create group", lambda: alice.create_group(f"g{lone}"), invalid, arg),
+        ("get group", lambda: alice.get_group(f"g{lone}"), invalid, arg),
+        ("add member", lambda: admin.add_user_to_group(lone, "developers"), invalid, arg),
+        ("create session", lambda: alice.create_session(f"s{lone}"), invalid, arg),
+        ("delete session", lambda: alice.delete_session(lone), invalid, arg),
+        ("create user", lambda: admin.create_user(lone, "U", "u@example.com"), invalid, arg),
+        ("key description", lambda: admin.create_api_key("bob", lone), invalid, arg),
+        ("revoke key", lambda: admin.revoke_api_key(lone), invalid, arg),
+        ("audit user", lambda: admin.audit(user=lone), invalid, "invalid_user"),
+        ("audit since", lambda: admin.audit(since=lone), invalid, "invalid_time"),
+    ]
+    _expect_all(cases)
+    assert (_tree(admin), _grants(admin)) == (before_tree, before_grants)
+    assert alice.list_sessions() == []

@@ -103,3 +103,22 @@ def test_errors_echo_only_a_prefix_of_huge_input() -> None:
     with pytest.raises(NexusValidationError) as raised:
         normalize("/" + "x" * 70_000)
     assert len(str(raised.value)) < 300
+
+
+def test_the_length_limit_is_on_the_canonical_form() -> None:
+    # U+0958 is 3 bytes and 6 after NFC (a composition exclusion): 17 segments of 42 stay
+    # under 255 bytes each but pass 4,096 in all only once normalized.
+    expanding = "/" + "/".join(["\u0958" * 42] * 17)
+    assert len(expanding.encode()) < 4096 < len(unicodedata.normalize("NFC", expanding).encode())
+    with pytest.raises(NexusValidationError, match="4096"):
+        normalize(expanding)
+    # An NFD spelling longer than 4,096 bytes of a path that is not: the same path.
+    composed = "/" + "/".join(["\u00e9" * 100] * 20)  # 4,020 bytes
+    decomposed = unicodedata.normalize("NFD", composed)  # 6,020 bytes
+    assert normalize(decomposed) == composed
+    # A trailing slash is not part of the path: 4,096 bytes and a slash are allowed.
+    longest = "/" + "/".join(["x" * 255] * 16)[: 4096 - 1]
+    assert len(longest.encode()) == 4096
+    assert normalize(longest + "/") == longest
+    with pytest.raises(NexusValidationError, match="4096"):
+        normalize(longest + "x")

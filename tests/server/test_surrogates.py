@@ -83,6 +83,10 @@ CASES: list[tuple[str, Any, str]] = [
     ("/api/v1/files/mkdir", {"path": BAD_PATH}, "invalid_path"),
     ("/api/v1/files/move", {"src": BAD_PATH, "dst": "/workspace/x"}, "invalid_path"),
     ("/api/v1/groups", {"name": f"g{LONE}"}, "invalid_group"),
+    ("/api/v1/groups", {"name": "g", "description": LONE}, "invalid_description"),
+    ("/api/v1/sessions", {"name": f"s{LONE}"}, "invalid_name"),
+    ("/api/v1/sessions", {"name": "s", "description": LONE}, "invalid_description"),
+    ("/api/v1/admin/users/bob/keys", {"description": LONE}, "invalid_description"),
 ]
 
 

@@ -10,8 +10,8 @@ from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from nexus.cli.context import client_for, connection_options
@@ -211,18 +211,16 @@ def list_relationships(
     for column in ("Subject", "Relation", "Object", "Granted by", "Created"):
         table.add_column(column, overflow="fold")
     for record in records:
+        # Names are Text, never markup: '[b]', 'x[/]' or a trailing backslash is part of a path
+        # (markup escaping does not round-trip a trailing backslash).
         table.add_row(
-            f"{record['subject_type']}:{record['subject_id']}",
-            record["relation"],
-            f"{record['object_type']}:{record['object_id']}",
-            record["granted_by"] or "",
+            Text(f"{record['subject_type']}:{record['subject_id']}"),
+            Text(record["relation"]),
+            Text(f"{record['object_type']}:{record['object_id']}"),
+            Text(record["granted_by"] or ""),
             str(record["created"])[:19].replace("T", " "),
         )
-    console = Console(soft_wrap=False)
-    if not console.is_terminal:
-        # Piped or captured: never fold or cut ids to an assumed 80 columns.
-        console = Console(soft_wrap=False, width=100_000)
-    console.print(table)
+    _wide_console().print(table)
 
 
 # --- batch check, lookups, expand, bulk writes -------------------------------------------
@@ -254,7 +252,9 @@ def read_requests(source: IO[str], what: str) -> list[dict[str, Any]]:
         items = whole
     else:
         items = []
-        for number, line in enumerate(text.splitlines(), start=1):
+        # Lines end at "\n" alone: str.splitlines would also split inside a JSON string at
+        # U+2028, U+2029 or U+0085, which JSON writes unescaped (and a name may hold).
+        for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:
@@ -274,10 +274,11 @@ def read_requests(source: IO[str], what: str) -> list[dict[str, Any]]:
 
 
 def _wide_console() -> Console:
-    console = Console(soft_wrap=False)
+    # No emoji codes: a name such as ':thumbs_up:' is printed as it is.
+    console = Console(soft_wrap=False, emoji=False)
     if not console.is_terminal:
         # Piped or captured: never fold or cut paths to an assumed 80 columns.
-        console = Console(soft_wrap=False, width=100_000)
+        console = Console(soft_wrap=False, emoji=False, width=100_000)
     return console
 
 
@@ -390,14 +391,14 @@ def _fill_expand(branch: Tree, node: dict[str, Any], shown: set[str]) -> None:
     """Subjects, then children; a subtree printed once already is named, not repeated (a
     folder's can_write is reached through can_read and through can_write of each child)."""
     for item in node.get("subjects", []):
-        branch.add(escape(f"{item['subject_type']}:{item['subject_id']}"))
+        branch.add(Text(f"{item['subject_type']}:{item['subject_id']}"))
     for child in node.get("children", []):
         key = _expand_key(child)
         if key in shown and child.get("children"):
-            branch.add(escape(_expand_label(child) + " (shown above)"))
+            branch.add(Text(_expand_label(child) + " (shown above)"))
             continue
         shown.add(key)
-        _fill_expand(branch.add(escape(_expand_label(child))), child, shown)
+        _fill_expand(branch.add(Text(_expand_label(child))), child, shown)
 
 
 @rebac.command("expand")
@@ -416,7 +417,7 @@ def expand(ctx: click.Context, relation: str, path: str, as_json: bool) -> None:
         echo_json(record)
         return
     node: dict[str, Any] = record["tree"]
-    tree = Tree(escape(_expand_label(node)))
+    tree = Tree(Text(_expand_label(node)))
     _fill_expand(tree, node, {_expand_key(node)})
     _wide_console().print(tree)
 

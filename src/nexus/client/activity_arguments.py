@@ -3,7 +3,7 @@ values and answers with the same codes (invalid_limit, invalid_cursor, invalid_t
 
 from __future__ import annotations
 
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, has_surrogate
 
 
 def _type_name(value: object) -> str:
@@ -39,6 +39,10 @@ def moment(value: object, name: str) -> str | None:
             f"{name} must be an ISO 8601 date or time string, not {_type_name(value)}",
             code="invalid_time",
         )
+    if value is not None and has_surrogate(value):
+        raise NexusValidationError(
+            f"{name} is not valid Unicode (lone surrogate)", code="invalid_time"
+        )
     return value
 
 
@@ -46,5 +50,9 @@ def text(value: object, name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise NexusValidationError(
             f"{name} must be a string, not {_type_name(value)}", code=f"invalid_{name}"
+        )
+    if value is not None and has_surrogate(value):
+        raise NexusValidationError(
+            f"{name} is not valid Unicode (lone surrogate)", code=f"invalid_{name}"
         )
     return value

@@ -81,12 +81,28 @@ def file_path(value: object, name: str = "path") -> str:
     return paths.normalize_file(value)
 
 
+def relationship_object(object_type: object, value: object, name: str = "object_id") -> str:
+    """A relationship's object: a path for files (the one object type there is), so a bad
+    one is ``invalid_path`` as for every other path argument."""
+    if object_type == "file":
+        return path(value, name)
+    return text(value, name)
+
+
+def optional_relationship_object(object_type: object, value: object) -> str | None:
+    """A filter's object: files unless another type is named."""
+    return None if value is None else relationship_object(object_type or "file", value)
+
+
 def text(value: object, name: str, *, allow_empty: bool = False) -> str:
     """A string argument (an id, a name, a relation)."""
     if not isinstance(value, str):
         raise NexusValidationError(f"{name} must be a string, not {_type_name(value)}", code=_CODE)
     if not allow_empty and not value.strip():
         raise NexusValidationError(f"{name} must not be empty", code=_CODE)
+    if has_surrogate(value):
+        # Not Unicode: it cannot go on the wire (nor be stored), whatever the field.
+        raise NexusValidationError(f"{name} is not valid Unicode (lone surrogate)", code=_CODE)
     return value
 
 
@@ -130,7 +146,7 @@ def permission(
         "subject_type": text(subject_type, "subject_type"),
         "subject_id": text(subject_id, "subject_id"),
         "object_type": text(object_type, "object_type"),
-        "object_id": text(object_id, "object_id"),
+        "object_id": relationship_object(object_type, object_id),
         "relation": text(relation, "relation"),
     }
 
@@ -165,9 +181,15 @@ def permission_requests(value: object, name: str) -> list[dict[str, str]]:
                 code=_CODE,
             )
         fields = {"object_type": "file", **item}
-        requests.append(
-            {field: text(fields.get(field), f"{where}.{field}") for field in _REQUEST_FIELDS}
+        request = {
+            field: text(fields.get(field), f"{where}.{field}")
+            for field in _REQUEST_FIELDS
+            if field != "object_id"
+        }
+        request["object_id"] = relationship_object(
+            request["object_type"], fields.get("object_id"), f"{where}.object_id"
         )
+        requests.append(request)
     return requests
 
 

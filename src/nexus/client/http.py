@@ -466,7 +466,7 @@ class HttpClient(NexusClient):
     ) -> list[Record]:
         params = _query(
             object_type=check.optional_text(object_type, "object_type"),
-            object_id=check.optional_text(object_id, "object_id"),
+            object_id=check.optional_relationship_object(object_type, object_id),
             subject_type=check.optional_text(subject_type, "subject_type"),
             subject_id=check.optional_text(subject_id, "subject_id"),
             relation=check.optional_text(relation, "relation"),
@@ -530,7 +530,7 @@ class HttpClient(NexusClient):
     ) -> Record:
         body = models.DeleteRelationshipsRequest(
             object_type=check.text(object_type, "object_type"),
-            object_id=check.optional_text(object_id, "object_id"),
+            object_id=check.optional_relationship_object(object_type, object_id),
             relation=check.optional_text(relation, "relation"),
             subject_type=check.optional_text(subject_type, "subject_type"),
             subject_id=check.optional_text(subject_id, "subject_id"),

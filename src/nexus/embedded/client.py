@@ -215,7 +215,7 @@ class EmbeddedClient(NexusClient):
         found = self._svc.permissions.list(
             self._principal,
             object_type=check.optional_text(object_type, "object_type"),
-            object_id=check.optional_text(object_id, "object_id"),
+            object_id=check.optional_relationship_object(object_type, object_id),
             subject_type=check.optional_text(subject_type, "subject_type"),
             subject_id=check.optional_text(subject_id, "subject_id"),
             relation=check.optional_text(relation, "relation"),
@@ -276,7 +276,7 @@ class EmbeddedClient(NexusClient):
         result = self._svc.rebac.delete_relationships(
             self._principal,
             object_type=check.text(object_type, "object_type"),
-            object_id=check.optional_text(object_id, "object_id"),
+            object_id=check.optional_relationship_object(object_type, object_id),
             relation=check.optional_text(relation, "relation"),
             subject_type=check.optional_text(subject_type, "subject_type"),
             subject_id=check.optional_text(subject_id, "subject_id"),

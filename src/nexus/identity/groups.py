@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from nexus.db.tables import groups
-from nexus.errors import NexusFileExistsError, NexusValidationError
+from nexus.errors import NexusFileExistsError, NexusValidationError, has_surrogate
 from nexus.identity.names import validate_group_name
 
 
@@ -30,7 +30,7 @@ class GroupStore:
         self, conn: Connection, name: str, description: str, created_by: str, now: float
     ) -> Group:
         validate_group_name(name)
-        if not isinstance(description, str) or len(description) > 500:
+        if not isinstance(description, str) or len(description) > 500 or has_surrogate(description):
             raise NexusValidationError(
                 "description must be a string of at most 500 characters", code="invalid_description"
             )

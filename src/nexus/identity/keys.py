@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from nexus.db import fast
 from nexus.db.tables import api_keys
-from nexus.errors import NexusAuthenticationError, NexusValidationError
+from nexus.errors import NexusAuthenticationError, NexusValidationError, has_surrogate
 
 KEY_PREFIX = "nxk_"
 # Characters of the key shown in listings so people can tell their keys apart.
@@ -78,7 +78,7 @@ class KeyStore:
         now: float,
     ) -> tuple[str, ApiKey]:
         """A new key for ``user_id``: returns the key itself (never stored) and its record."""
-        if not isinstance(description, str) or len(description) > 500:
+        if not isinstance(description, str) or len(description) > 500 or has_surrogate(description):
             raise NexusValidationError(
                 "description must be a string of at most 500 characters", code="invalid_description"
             )

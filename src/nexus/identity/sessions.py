@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select
 
 from nexus.db.tables import sessions
-from nexus.errors import NexusValidationError
+from nexus.errors import NexusValidationError, has_surrogate
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +46,15 @@ class SessionStore:
         expires_at: float | None,
         now: float,
     ) -> Session:
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        if not isinstance(name, str) or not name.strip() or len(name) > 200 or has_surrogate(name):
             raise NexusValidationError(
                 "session name must be a non-empty string of at most 200 characters",
                 code="invalid_name",
             )
         if description is not None and (
-            not isinstance(description, str) or len(description) > 1000
+            not isinstance(description, str)
+            or len(description) > 1000
+            or has_surrogate(description)
         ):
             raise NexusValidationError(
                 "description must be a string of at most 1000 characters",

@@ -20,6 +20,7 @@ from nexus.server import (
 from nexus.server.authentication import AuthenticationMiddleware
 from nexus.server.body_limits import BodyLimitMiddleware
 from nexus.server.errors import install_error_handlers
+from nexus.server.query_strings import QueryStringMiddleware
 from nexus.server.rate_limits import (
     AuthFailureLimitMiddleware,
     KeyRateLimitMiddleware,
@@ -60,7 +61,8 @@ def build_app(service: NexusService) -> FastAPI:
     ):
         app.router.routes.extend(module.router.routes)
     settings = service.runtime.settings
-    # Added first, so it runs inside authentication: a caller without a key gets 401 either way.
+    # Added first, so they run inside authentication: a caller without a key gets 401 either way.
+    app.add_middleware(QueryStringMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         json_limit=settings.max_json_bytes,

@@ -21,6 +21,7 @@ from nexus.api.models import (
 )
 from nexus.errors import NexusPayloadTooLargeError, NexusValidationError
 from nexus.files.content import Content
+from nexus.paths import normalize
 from nexus.server.content_stream import body_chunks, content_response
 from nexus.server.dependencies import Caller, Service
 from nexus.server.routing import api_router
@@ -138,7 +139,7 @@ def mkdir(service: Service, caller: Caller, body: MkdirRequest) -> FileInfo:
 @router.delete("")
 def delete(service: Service, caller: Caller, path: PathParam, recursive: bool = False) -> Deleted:
     service.files.delete(caller, path, recursive)
-    return Deleted(path=path)
+    return Deleted(path=normalize(path))  # as every answer names it, not as spelt
 
 
 @router.post("/move")
