@@ -9,6 +9,7 @@ parameter, as are raw bytes outside printable ASCII (a URL carries them percent-
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -16,6 +17,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from nexus.errors import NexusValidationError
 from nexus.server.errors import error_response
 
+# One regex scan (every request runs this; a per-byte test cost ~50 ns a byte).
+_NOT_PRINTABLE = re.compile(rb"[^\x21-\x7e]")
 # Parameters holding a path: their errors are reported as a bad path.
 PATH_PARAMETERS = frozenset({"path", "object_id"})
 
@@ -41,7 +44,7 @@ def _refusal(
 
 def check_query_string(query: bytes) -> None:
     """Raise NexusValidationError for a query string the app would misread."""
-    if any(byte < 0x21 or byte > 0x7E for byte in query):
+    if _NOT_PRINTABLE.search(query) is not None:
         raise _refusal(None, "the query string must be percent-encoded printable ASCII")
     seen: set[str] = set()
     for pair in query.split(b"&"):
