@@ -26,7 +26,7 @@ from nexus.server.rate_limits import (
     KeyRateLimitMiddleware,
     RateLimits,
 )
-from nexus.server.routing import ERROR_RESPONSES
+from nexus.server.routing import ERROR_RESPONSES, document_api_keys
 from nexus.version import __version__
 
 
@@ -41,6 +41,7 @@ def build_app(service: NexusService) -> FastAPI:
     )
     app.state.service = service
     install_error_handlers(app)
+    document_api_keys(app)
 
     @app.get("/health", tags=["health"])
     def health() -> Health:

@@ -9,13 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPBearer
 
 from nexus.files import NexusService, Principal
 from nexus.server.authentication import PRINCIPAL_STATE
-
-# Only documents the scheme in OpenAPI; AuthenticationMiddleware does the checking.
-_bearer = HTTPBearer(auto_error=False, description="An API key from `nexus admin create-user-key`")
 
 
 async def get_service(request: Request) -> NexusService:
@@ -23,9 +19,8 @@ async def get_service(request: Request) -> NexusService:
     return service
 
 
-async def get_principal(
-    request: Request, _scheme: Annotated[object, Depends(_bearer)]
-) -> Principal:
+async def get_principal(request: Request) -> Principal:
+    # AuthenticationMiddleware checked the key; the OpenAPI document says so (routing.py).
     principal: Principal = getattr(request.state, PRINCIPAL_STATE)
     return principal
 
