@@ -3,8 +3,8 @@
 Like PostgreSQL's peer authentication: a connection is served only when the peer process
 runs as the server's own OS user (or root), read from the socket's SO_PEERCRED. The API's
 TCP socket and this one are served by the same uvicorn server and app (so several worker
-processes can share both); a connection that passed the peer check carries a mark in its
-requests' scope, which no TCP client can set.
+processes can share both); a connection that passed the peer check (nexus.server.protocol)
+carries a mark in its requests' scope, which no TCP client can set.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import os
 import socket
 import struct
 from pathlib import Path
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 _PEERCRED = struct.Struct("3i")  # pid, uid, gid
 LOCAL_ADMIN = "nexus.local_admin"
@@ -46,52 +44,6 @@ class LocalAdminApp:
 
 def is_local_admin(scope: Scope) -> bool:
     return scope.get(LOCAL_ADMIN) is True
-
-
-class _CoalescingTransport:
-    """A transport whose writes within one turn of the event loop leave in one send: a
-    response's head and body are two writes, and each send on a socket costs a system
-    call under the GIL (a third of a small request's time, measured on loopback)."""
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
-        self._transport = transport
-        self._loop = loop
-        self._pending: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(data)
-
-    def _flush(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-class NexusHttpProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP protocol, sending each response in one write; on the Unix socket it
-    drops a connection at once unless it comes from this OS user or root, and marks the
-    requests of the ones it keeps."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family == socket.AF_UNIX:
-            if peer_uid(transport) not in (os.getuid(), 0):
-                transport.close()
-                return
-            self.app: Any = LocalAdminApp(self.app)
-        coalescing: Any = _CoalescingTransport(transport, self.loop)
-        super().connection_made(coalescing)
 
 
 def prepare_socket_path(path: Path) -> None:

@@ -30,13 +30,9 @@ from uvicorn.supervisors import Multiprocess
 
 from nexus.config import ServerSettings, admin_socket_path
 from nexus.files import NexusService, open_service
-from nexus.server.admin_socket import (
-    NexusHttpProtocol,
-    bind_socket,
-    prepare_socket_path,
-    remove_socket,
-)
+from nexus.server.admin_socket import bind_socket, prepare_socket_path, remove_socket
 from nexus.server.app import build_app
+from nexus.server.protocol import NexusHttpProtocol
 from nexus.version import __version__
 
 # uvicorn configures its own loggers; ours rides on its error logger's handler.
