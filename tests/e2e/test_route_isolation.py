@@ -19,6 +19,7 @@ with its isolation case.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -93,7 +94,12 @@ def _send(client: httpx.Client, ask: Ask, values: Mapping[str, str]) -> tuple[ht
 
 def _leaks(world: PrivateWorld, case: Case, answer: str, asked: str) -> list[str]:
     hints = list(world.telltales)
-    if not case.names_own_attempts:
+    if case.names_own_attempts:
+        # Bob's own attempts name what he asked for earlier (alice's paths included): only
+        # the rest of the answer must not name anything of hers.
+        events = json.loads(answer)["events"]
+        answer = json.dumps([event for event in events if event["actor"] != "bob"])
+    else:
         hints += [world.real[name] for name in PRIVATE]
     return [hint for hint in hints if hint in answer and hint not in asked]
 

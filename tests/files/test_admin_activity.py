@@ -28,7 +28,9 @@ T = TypeVar("T")
 
 
 def _log(service: NexusService, after: int = 0) -> list[Event]:
-    """The stored events with ids above ``after``, oldest first (reading records nothing)."""
+    """The stored events with ids above ``after``, oldest first (reading records nothing;
+    refusals recorded so far are committed first)."""
+    service.runtime.refusals.flush()
     with service.runtime.db.read() as conn:
         found = ActivityStore().find(conn, EventFilter(), 10_000)
     return [event for event in reversed(found) if event.id is not None and event.id > after]

@@ -72,6 +72,12 @@ FILE_ACTIONS = (
     "unlock",
     "extend_lock",
     "restore",
+    # Reads are recorded only when refused (an attempt on something the caller may not see).
+    "read",
+    "stat",
+    "list",
+    "versions",
+    "lock_info",
 )
 # ...and admin actions (no path; the subject in details: user, key_id, group, session...).
 # Reads are here when they use an admin power: who looked at whose records is worth knowing.
@@ -258,11 +264,7 @@ def _record_refusal(
         target=target,
         details=details,
     )
-    try:
-        with runtime.db.write() as conn:
-            _STORE.add(conn, event)
-    except Exception:  # the caller's error matters more than its log line
-        log.exception("could not record a refused %s", action)
+    runtime.refusals.record(event)  # committed shortly, off the caller's path
 
 
 def _given_value(value: object) -> object:
@@ -362,6 +364,7 @@ class ActivityOperations:
         path = normalize(path)
         wanted = page_limit(limit)
         start = cursor(before)
+        self.runtime.refusals.flush()  # this process's refusals so far are in the log
         with snapshot_read(self.runtime.db) as conn:
             self.access.find(conn, principal, path)  # the 403/404 rule for the path itself
             reader = _Reader(principal, self._account_since(conn, principal))
@@ -406,6 +409,7 @@ class ActivityOperations:
             raise NexusValidationError("since must be earlier than until", code="invalid_time")
         wanted = page_limit(limit)
         start = cursor(before)
+        self.runtime.refusals.flush()  # this process's refusals so far are in the log
         with self.runtime.db.read() as conn:
             found, next_before = self._scan(conn, _Reader(principal), query, wanted, start)
         # Who looked at the log, for what, and how much they got (the answer shows the log

@@ -80,6 +80,7 @@ class FileOperations:
 
     # --- reading ------------------------------------------------------------------------
 
+    @audited("stat")
     def stat(self, principal: Principal, path: str) -> FileInfo:
         path = normalize(path)
         with self.runtime.db.read() as conn:
@@ -109,6 +110,7 @@ class FileOperations:
         opened = self.open(principal, path, version)
         return opened.read(offset, length), opened.info
 
+    @audited("read")
     def open(self, principal: Principal, path: str, version: int | None = None) -> OpenedFile:
         """A version of a file (the current one by default) opened for reading in chunks."""
         path = normalize(path)
@@ -140,6 +142,7 @@ class FileOperations:
             ) from None
         return OpenedFile(info, info["size"], handle)
 
+    @audited("list")
     def list(self, principal: Principal, path: str, recursive: bool = False) -> list[FileInfo]:
         """What the caller can read in a directory (and below it, when recursive)."""
         path = normalize(path)

@@ -197,6 +197,7 @@ class LockOperations:
             details = {"holder": current.holder, "broken": given is None}
             record_change(self.runtime, conn, principal, "unlock", path, entry, details=details)
 
+    @audited("lock_info")
     def info(self, principal: Principal, path: str) -> LockInfo:
         """Who holds the lock on ``path`` and until when; for anyone who may read it."""
         path = normalize(path)

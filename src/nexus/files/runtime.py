@@ -26,6 +26,7 @@ from nexus.config import ServerSettings
 from nexus.db.engine import Database, open_engine, open_engine_without_pool
 from nexus.db.migrate import upgrade
 from nexus.files.namespaces import ROOTS, WORKSPACE
+from nexus.files.refusals import RefusalRecorder
 from nexus.files.schema import FILE_SCHEMA, OBJECT_TYPE_FILE
 from nexus.identity import (
     SYSTEM_USER,
@@ -36,6 +37,7 @@ from nexus.identity import (
     load_or_create_secret,
 )
 from nexus.metadata import DIRECTORY, TreeStore
+from nexus.metadata.activity import ActivityStore
 from nexus.paths import name, segments
 
 
@@ -61,12 +63,15 @@ class Runtime:
     sessions: SessionStore
     relationships: RelationshipStore
     engine: PermissionEngine
+    # Refused attempts, on their way to the activity log (see nexus.files.refusals).
+    refusals: RefusalRecorder
 
     @staticmethod
     def now() -> float:
         return time.time()
 
     def close(self) -> None:
+        self.refusals.close()
         self.db.dispose()
 
     def tree_changed(self, conn: Connection) -> None:
@@ -230,9 +235,10 @@ def open_runtime(settings: ServerSettings) -> Runtime:
         reverse_virtual_relations=_tree_reverse_relations(tree),
         virtual_relations_bump_revision=True,  # see Runtime.tree_changed
     )
+    db = Database(open_engine(url))
     runtime = Runtime(
         settings=settings,
-        db=Database(open_engine(url)),
+        db=db,
         blobs=LocalBlobStore(settings.blob_dir),
         tree=tree,
         users=UserStore(),
@@ -241,6 +247,7 @@ def open_runtime(settings: ServerSettings) -> Runtime:
         sessions=SessionStore(),
         relationships=relationships,
         engine=engine,
+        refusals=RefusalRecorder(db.write, ActivityStore().add),
     )
     _ensure_namespaces(runtime)
     return runtime

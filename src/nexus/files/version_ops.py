@@ -48,6 +48,7 @@ class VersionOperations:
         self.runtime = runtime
         self.access = access
 
+    @audited("versions")
     def list_versions(self, principal: Principal, path: str) -> VersionList:
         """Every kept version of a file, newest first; anyone who may read the file."""
         path = normalize(path)

@@ -3,7 +3,6 @@ nothing from the API (not even whether its body would have parsed)."""
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nexus.api.models import API_PREFIX
@@ -11,6 +10,7 @@ from nexus.errors import NexusAuthenticationError, NexusError
 from nexus.files import SYSTEM, NexusService, Principal
 from nexus.server.admin_socket import is_local_admin
 from nexus.server.errors import error_response
+from nexus.server.execution import short_read
 
 PRINCIPAL_STATE = "principal"
 
@@ -37,10 +37,6 @@ class AuthenticationMiddleware:
     def __init__(self, app: ASGIApp, service: NexusService):
         self.app = app
         self.service = service
-        # On SQLite a key is one indexed lookup in a local file (~50 us), less than a hop to
-        # the thread pool and back, and the GIL would keep the two from overlapping anyway:
-        # it runs on the event loop. On PostgreSQL it waits on the network: in the pool.
-        self._on_loop = service.runtime.db.dialect == "sqlite"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX + "/"):
@@ -66,6 +62,4 @@ class AuthenticationMiddleware:
             raise NexusAuthenticationError(
                 "missing API key: send 'Authorization: Bearer <key>'", code="missing_key"
             )
-        if self._on_loop:
-            return self.service.auth.authenticate(key)
-        return await run_in_threadpool(self.service.auth.authenticate, key)
+        return await short_read(self.service, self.service.auth.authenticate, key)

@@ -24,6 +24,7 @@ from nexus.files.content import Content
 from nexus.paths import normalize
 from nexus.server.content_stream import body_chunks, content_response
 from nexus.server.dependencies import Caller, Service
+from nexus.server.execution import short_read
 from nexus.server.routing import api_router
 
 router = api_router("/files", "files")
@@ -63,7 +64,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def read_content(
+async def read_content(
     request: Request,
     service: Service,
     caller: Caller,
@@ -71,8 +72,12 @@ def read_content(
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Streams the file; ``Range: bytes=a-b`` (or ``a-``, ``-n``) asks for part of it."""
-    opened = service.files.open(caller, path, version)
-    return content_response(opened, request.headers.get("range"), request.headers.get("if-range"))
+    ranges = request.headers.get("range"), request.headers.get("if-range")
+
+    def answer() -> Response:  # a small file is read whole here; a big one streams later
+        return content_response(service.files.open(caller, path, version), *ranges)
+
+    return await short_read(service, answer)
 
 
 @router.put("/content", openapi_extra=RAW_BODY)
@@ -112,13 +117,13 @@ async def append_content(
 
 
 @router.get("/stat")
-def stat(service: Service, caller: Caller, path: PathParam) -> FileInfo:
-    return service.files.stat(caller, path)
+async def stat(service: Service, caller: Caller, path: PathParam) -> FileInfo:
+    return await short_read(service, service.files.stat, caller, path)
 
 
 @router.get("/exists")
-def exists(service: Service, caller: Caller, path: PathParam) -> Exists:
-    return Exists(exists=service.files.exists(caller, path))
+async def exists(service: Service, caller: Caller, path: PathParam) -> Exists:
+    return Exists(exists=await short_read(service, service.files.exists, caller, path))
 
 
 @router.get("/list", response_model=FileList)
