@@ -28,7 +28,7 @@ from nexus.files.convert import file_info
 from nexus.files.creation import CreateRaceLost, Creator, retry_create_races
 from nexus.files.listing import is_session_directory, list_directory
 from nexus.files.lock_ops import require_unlocked
-from nexus.files.namespaces import is_root
+from nexus.files.namespaces import inbox_user, is_root
 from nexus.files.principal import Principal
 from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
@@ -183,6 +183,7 @@ class FileOperations:
         path = normalize_file(path)
         if_version = optional_version("if_version", if_version, minimum=0)
         _protect_structure(path, "write")
+        self._refuse_before_storing(principal, path, if_version, if_none_match)
         # The blob is durable before any metadata points at it.
         digest, size = self._store(path, data)
         # Lost a race to create the file or a folder above it: the next run writes over the
@@ -190,6 +191,29 @@ class FileOperations:
         return retry_create_races(
             lambda: self._write_blob(principal, path, digest, size, if_version, if_none_match)
         )
+
+    def _refuse_before_storing(
+        self, principal: Principal, path: str, if_version: int | None, if_none_match: bool
+    ) -> None:
+        """Turn away a write that is sure to be refused before its content is stored: a
+        refused upload must not put up to max_file_bytes on disk (and through an fsync)
+        first. Raises exactly what the write's transaction would; that transaction still
+        decides everything (the cases left to it here are the ones with more to them)."""
+        if principal.is_admin or inbox_user(path) is not None:
+            return  # admins may write anywhere; inboxes have rules of their own
+        if if_version is not None or if_none_match:
+            return  # conditional writes answer hidden names their own way (_write_blob)
+        with self.runtime.db.read() as conn:
+            resolved = self.access.resolve(conn, path)
+            entry = resolved.entry
+            if resolved.exists:
+                refused = not self.access.can(conn, principal, "can_write", entry)
+            else:
+                refused = entry.is_directory and not self.access.can(
+                    conn, principal, "can_create", entry
+                )
+        if refused:
+            raise denied(path)  # as _write_blob / _writable_existing / Creator.create
 
     def _write_blob(
         self,
