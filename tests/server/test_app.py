@@ -66,6 +66,22 @@ def test_unknown_route_answers_with_the_error_body(client: TestClient, alice_key
     assert response.json()["error"]["code"] == "not_found"
 
 
+def test_a_method_the_route_does_not_take_is_a_405_naming_the_allowed_ones(
+    client: TestClient, alice_key: str
+) -> None:
+    response = client.request(
+        "TRACE", "/api/v1/files/stat", headers={"Authorization": f"Bearer {alice_key}"}
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"  # RFC 9110: a 405 lists what it takes
+    assert response.json()["error"]["reason"] == "http_error"
+    # One path, a route per method: the answer names them all, not the first route's.
+    content = client.request(
+        "TRACE", "/api/v1/files/content", headers={"Authorization": f"Bearer {alice_key}"}
+    )
+    assert content.headers["allow"] == "GET, PUT"
+
+
 def test_content_round_trips_as_raw_bytes(client: TestClient, alice_key: str) -> None:
     auth = {"Authorization": f"Bearer {alice_key}"}
     payload = bytes(range(256))
