@@ -329,6 +329,7 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
     )
     cases = [
         ("group name with spaces", lambda: bob.create_group("Bad Name!"), invalid, "invalid_group"),
+        ("group name and newline", lambda: bob.create_group("qa\n"), invalid, "invalid_group"),
         ("empty group name", lambda: bob.create_group(""), invalid, "invalid_argument"),
         ("int group name", lambda: bob.create_group(123), invalid, "invalid_argument"),
         (
@@ -409,6 +410,12 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
         (
             "bad user id",
             lambda: admin.create_user("Bad Id!", "Bad", "bad@example.com"),
+            invalid,
+            "invalid_user_id",
+        ),
+        (
+            "user id and newline",
+            lambda: admin.create_user("zed\n", "Zed", "zed@example.com"),
             invalid,
             "invalid_user_id",
         ),
