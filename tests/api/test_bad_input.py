@@ -301,6 +301,18 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
             invalid,
             "invalid_argument",
         ),
+        (
+            "list by a subject type alone",
+            lambda: alice.list_permissions(subject_type="user"),
+            invalid,
+            "invalid_subject",
+        ),
+        (
+            "list by a subject id alone",
+            lambda: alice.list_permissions(subject_id="bob"),
+            invalid,
+            "invalid_subject",
+        ),
     ]
     # Internal and tree relations can never be stored by a caller.
     for relation in ("can_create", "parent", "inherit_parent", "member", "manager"):

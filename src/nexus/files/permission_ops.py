@@ -245,6 +245,10 @@ class PermissionOperations:
         anyone, others for themselves."""
         if relation is not None and relation not in VISIBLE_RELATIONS:
             file_relation(relation)
+        if (subject_type is None) != (subject_id is None):
+            raise NexusValidationError(
+                "give subject_type and subject_id together", code="invalid_subject"
+            )
         with self.runtime.db.read() as conn:
             query = RelationshipFilter(relation=relation)
             if object_id is not None:
