@@ -138,6 +138,31 @@ def test_bad_input_is_a_400_with_a_stable_code(
     assert response.json()["error"]["code"] == "invalid_argument"
 
 
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("/api/v1/files/mkdir", {"path": "/workspace/d", "parents": 0}),
+        ("/api/v1/files/mkdir", {"path": "/workspace/d", "exist_ok": "true"}),
+        ("/api/v1/files/restrict", {"path": "/workspace/d", "restricted": 1}),
+        ("/api/v1/sessions", {"name": "s", "ttl": "60"}),
+        ("/api/v1/sessions", {"name": "s", "ttl": 60.0}),
+        ("/api/v1/files/move", {"src": "/workspace/d", "dst": 5}),
+    ],
+)
+def test_json_values_must_have_the_documented_type(
+    client: TestClient, alice_key: str, route: str, body: dict[str, object]
+) -> None:
+    # No coercion: 0 is not false and "60" is not 60, as the OpenAPI document says.
+    response = client.post(route, json=body, headers={"Authorization": f"Bearer {alice_key}"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["reason"] == "invalid_request"
+    assert client.get(
+        "/api/v1/files/exists",
+        params={"path": "/workspace/d"},
+        headers={"Authorization": f"Bearer {alice_key}"},
+    ).json() == {"exists": False}
+
+
 def test_malformed_json_body_is_a_400(client: TestClient, alice_key: str) -> None:
     auth = {"Authorization": f"Bearer {alice_key}", "Content-Type": "application/json"}
     response = client.post("/api/v1/permissions/grant", content=b"{not json", headers=auth)

@@ -19,7 +19,10 @@ EntryType = Literal["file", "directory"]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no unknown fields, and every value of the type the document gives
+    (no 0 for false, no "5" for 5)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- errors -----------------------------------------------------------------------------
