@@ -284,6 +284,9 @@ class PermissionOperations:
                     raise NexusPermissionError(
                         "only admins may list other users' permissions", code="permission_denied"
                     )
+            group_relation = relation is not None and relation not in GRANTABLE_RELATIONS
+            if query.object_type == OBJECT_TYPE_FILE and group_relation:
+                return []  # member and manager are group relations: no file holds them
             tuples = self.runtime.engine.read(conn, query)
             paths: dict[str, str] = {}
             records: list[PermissionRecord] = []
