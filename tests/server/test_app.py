@@ -145,7 +145,8 @@ def test_bad_input_is_a_400_with_a_stable_code(
         ("/api/v1/files/mkdir", {"path": "/workspace/d", "exist_ok": "true"}),
         ("/api/v1/files/restrict", {"path": "/workspace/d", "restricted": 1}),
         ("/api/v1/sessions", {"name": "s", "ttl": "60"}),
-        ("/api/v1/sessions", {"name": "s", "ttl": 60.0}),
+        ("/api/v1/sessions", {"name": "s", "ttl": True}),
+        ("/api/v1/sessions", {"name": "s", "ttl": 60.5}),
         ("/api/v1/files/move", {"src": "/workspace/d", "dst": 5}),
     ],
 )
@@ -161,6 +162,16 @@ def test_json_values_must_have_the_documented_type(
         params={"path": "/workspace/d"},
         headers={"Authorization": f"Bearer {alice_key}"},
     ).json() == {"exists": False}
+
+
+def test_a_whole_json_number_is_an_integer(client: TestClient, alice_key: str) -> None:
+    # JSON Schema's "integer" includes 60.0 and 6e1, so the server takes them as 60.
+    auth = {"Authorization": f"Bearer {alice_key}", "Content-Type": "application/json"}
+    for spelled in ("60.0", "6e1"):
+        body = '{"name": "s", "ttl": ' + spelled + "}"
+        created = client.post("/api/v1/sessions", content=body, headers=auth)
+        assert created.status_code == 200, created.text
+        assert created.json()["expires"] is not None
 
 
 def test_malformed_json_body_is_a_400(client: TestClient, alice_key: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from nexus.api.described import NAME_PATTERN
 from nexus.errors import NexusValidationError, shown
 
 # The built-in admin identity of the local admin socket and the embedded client; it owns the
@@ -11,7 +12,7 @@ from nexus.errors import NexusValidationError, shown
 SYSTEM_USER = "system"
 
 # fullmatch: `$` alone would also take a name followed by a newline.
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_NAME = re.compile(NAME_PATTERN)
 _RULE = (
     "1-64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
 )

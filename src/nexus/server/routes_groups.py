@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from nexus.api.described import Name, SubjectId, SubjectTypeName
 from nexus.api.models import (
     Deleted,
     GroupChange,
@@ -29,19 +30,19 @@ def list_groups(service: Service, caller: Caller) -> GroupList:
 
 
 @router.get("/{name}")
-def get_group(service: Service, caller: Caller, name: str) -> GroupInfo:
+def get_group(service: Service, caller: Caller, name: Name) -> GroupInfo:
     return service.groups.get(caller, name)
 
 
 @router.delete("/{name}")
-def delete_group(service: Service, caller: Caller, name: str) -> Deleted:
+def delete_group(service: Service, caller: Caller, name: Name) -> Deleted:
     service.groups.delete(caller, name)
     return Deleted(path=name)
 
 
 @router.post("/{name}/members")
 def add_member(
-    service: Service, caller: Caller, name: str, body: GroupMemberRequest
+    service: Service, caller: Caller, name: Name, body: GroupMemberRequest
 ) -> GroupChange:
     if body.subject_type == "group":
         return service.groups.add_group(caller, body.subject_id, name)
@@ -50,7 +51,11 @@ def add_member(
 
 @router.delete("/{name}/members/{subject_type}/{subject_id}")
 def remove_member(
-    service: Service, caller: Caller, name: str, subject_type: str, subject_id: str
+    service: Service,
+    caller: Caller,
+    name: Name,
+    subject_type: SubjectTypeName,
+    subject_id: SubjectId,
 ) -> GroupChange:
     if subject_type == "group":
         return service.groups.remove_group(caller, subject_id, name)

@@ -3,8 +3,19 @@ explain."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+
+from nexus.api.described import (
+    PATH_DESCRIPTION,
+    AnyPath,
+    ListedRelationName,
+    ObjectTypeName,
+    RelationName,
+    SubjectId,
+    SubjectTypeName,
+)
 from nexus.api.models import (
     BatchCheckRequest,
     BatchCheckResult,
@@ -26,6 +37,8 @@ from nexus.server.dependencies import Caller, Service
 
 router = APIRouter(prefix="/permissions", tags=["permissions"])
 
+PathParam = Annotated[AnyPath, Query(description=PATH_DESCRIPTION)]
+
 
 @router.post("/grant")
 def grant(service: Service, caller: Caller, body: PermissionRequest) -> GrantResult:
@@ -46,11 +59,11 @@ def check(service: Service, caller: Caller, body: PermissionRequest) -> CheckRes
 def list_permissions(
     service: Service,
     caller: Caller,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    subject_type: str | None = None,
-    subject_id: str | None = None,
-    relation: str | None = None,
+    object_type: ObjectTypeName | None = None,
+    object_id: Annotated[AnyPath | None, Query(description=PATH_DESCRIPTION)] = None,
+    subject_type: SubjectTypeName | None = None,
+    subject_id: SubjectId | None = None,
+    relation: ListedRelationName | None = None,
 ) -> PermissionList:
     found = service.permissions.list(
         caller,
@@ -76,10 +89,10 @@ def check_batch(service: Service, caller: Caller, body: BatchCheckRequest) -> Ba
 def list_objects(
     service: Service,
     caller: Caller,
-    relation: str,
-    path: str = "/",
-    subject_type: str = "user",
-    subject_id: str | None = None,
+    relation: RelationName,
+    path: PathParam = "/",
+    subject_type: SubjectTypeName = "user",
+    subject_id: SubjectId | None = None,
 ) -> ObjectList:
     """Paths at or below ``path`` on which the subject (default: the caller) has ``relation``."""
     return service.rebac.list_objects(caller, relation, path, subject_type, subject_id)
@@ -87,14 +100,20 @@ def list_objects(
 
 @router.get("/subjects")
 def list_subjects(
-    service: Service, caller: Caller, path: str, relation: str, expand_groups: bool = False
+    service: Service,
+    caller: Caller,
+    path: PathParam,
+    relation: RelationName,
+    expand_groups: bool = False,
 ) -> SubjectList:
     """Who has ``relation`` on ``path`` (groups expanded into their users on request)."""
     return service.rebac.list_subjects(caller, path, relation, expand_groups)
 
 
 @router.get("/expand")
-def expand(service: Service, caller: Caller, path: str, relation: str) -> ExpandResult:
+def expand(
+    service: Service, caller: Caller, path: PathParam, relation: RelationName
+) -> ExpandResult:
     """The userset tree of ``path#relation``."""
     return service.rebac.expand(caller, path, relation)
 

@@ -6,12 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from nexus.api.described import PATH_DESCRIPTION, AnyPath
 from nexus.api.models import FileInfo, RestoreRequest, StorageSweep, VersionList
 from nexus.server.dependencies import Caller, Service
 
 router = APIRouter(tags=["versions"])
 
-PathParam = Annotated[str, Query(description="Absolute Nexus path of a file")]
+PathParam = Annotated[AnyPath, Query(description=PATH_DESCRIPTION)]
 
 
 @router.get("/files/versions")
