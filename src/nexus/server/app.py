@@ -20,6 +20,7 @@ from nexus.server import (
 from nexus.server.authentication import AuthenticationMiddleware
 from nexus.server.body_limits import BodyLimitMiddleware
 from nexus.server.errors import install_error_handlers
+from nexus.server.openapi import document_builder
 from nexus.version import __version__
 
 _ERRORS = {status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 412, 413, 423)}
@@ -36,6 +37,8 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
     )
     app.state.service = service
     app.state.local_admin = local_admin
+    settings = service.runtime.settings
+    app.openapi = document_builder(app, settings)  # type: ignore[method-assign]
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"])
@@ -49,7 +52,6 @@ def build_app(service: NexusService, *, local_admin: bool = False) -> FastAPI:
     api.include_router(routes_locks.router)
     api.include_router(routes_activity.router)
     app.include_router(api)
-    settings = service.runtime.settings
     # Added first, so it runs inside authentication: a caller without a key gets 401 either way.
     app.add_middleware(
         BodyLimitMiddleware,

@@ -1,0 +1,52 @@
+"""The OpenAPI document, made to say what this server does.
+
+FastAPI derives most of it from the routes; two things it cannot know: errors are answered
+with our error body and status codes (never its 422 validation shape, see errors.py), and
+some limits are this server's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from nexus.config import ServerSettings
+
+# Models whose `ttl` is capped by the server's max_lock_ttl.
+_LOCK_TTL_MODELS = ("LockRequest", "ExtendLockRequest")
+
+
+def document_builder(app: FastAPI, settings: ServerSettings) -> Callable[[], dict[str, Any]]:
+    """``app.openapi``: FastAPI's document (built once and cached by FastAPI), corrected for
+    this server."""
+    corrected: list[dict[str, Any]] = []
+
+    def openapi() -> dict[str, Any]:
+        document = FastAPI.openapi(app)
+        if not corrected or corrected[0] is not document:
+            _drop_validation_errors(document)
+            _cap_lock_ttls(document, settings.max_lock_ttl)
+            corrected[:] = [document]
+        return document
+
+    return openapi
+
+
+def _drop_validation_errors(document: dict[str, Any]) -> None:
+    """Bad input is a 400 with ErrorBody (documented on every route), never a 422."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+
+
+def _cap_lock_ttls(document: dict[str, Any], max_lock_ttl: float) -> None:
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in _LOCK_TTL_MODELS:
+        ttl = schemas.get(name, {}).get("properties", {}).get("ttl")
+        if ttl is not None:
+            ttl["maximum"] = max_lock_ttl
