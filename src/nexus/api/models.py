@@ -370,7 +370,7 @@ class GroupList(BaseModel):
 
 class GroupMemberRequest(StrictModel):
     subject_type: SubjectType = "user"
-    subject_id: SubjectId
+    subject_id: Name = Field(description="A user id or a group name")
 
 
 # --- locks ------------------------------------------------------------------------------

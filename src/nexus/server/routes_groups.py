@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nexus.api.described import Name, SubjectId, SubjectTypeName
+from nexus.api.described import Name, SubjectTypeName
 from nexus.api.models import (
     Deleted,
     GroupChange,
@@ -55,7 +55,7 @@ def remove_member(
     caller: Caller,
     name: Name,
     subject_type: SubjectTypeName,
-    subject_id: SubjectId,
+    subject_id: Name,
 ) -> GroupChange:
     if subject_type == "group":
         return service.groups.remove_group(caller, subject_id, name)
