@@ -42,6 +42,7 @@ PathParam = Annotated[AnyPath, Query(description=PATH_DESCRIPTION)]
 
 @router.post("/grant")
 def grant(service: Service, caller: Caller, body: PermissionRequest) -> GrantResult:
+    """Owners and admins; only can_read may be granted to every user (``user *``)."""
     return service.permissions.grant(caller, **body.model_dump())
 
 
@@ -65,6 +66,8 @@ def list_permissions(
     subject_id: SubjectId | None = None,
     relation: ListedRelationName | None = None,
 ) -> PermissionList:
+    """Direct grants: on an object you can read, or by subject (yourself; admins anyone).
+    ``subject_type`` and ``subject_id`` go together."""
     found = service.permissions.list(
         caller,
         object_type=object_type,
@@ -94,7 +97,8 @@ def list_objects(
     subject_type: SubjectTypeName = "user",
     subject_id: SubjectId | None = None,
 ) -> ObjectList:
-    """Paths at or below ``path`` on which the subject (default: the caller) has ``relation``."""
+    """Paths at or below ``path`` on which the subject has ``relation``; without
+    ``subject_id`` the subject is the caller (``subject_type`` user)."""
     return service.rebac.list_objects(caller, relation, path, subject_type, subject_id)
 
 
@@ -122,7 +126,7 @@ def expand(
 def write_relationships(
     service: Service, caller: Caller, body: WriteRelationshipsRequest
 ) -> WriteRelationshipsResult:
-    """Grant every relationship or none (atomic)."""
+    """Grant every relationship or none (atomic), each under the rules of grant."""
     return service.rebac.write_relationships(
         caller, [item.model_dump() for item in body.relationships]
     )
@@ -132,7 +136,8 @@ def write_relationships(
 def delete_relationships(
     service: Service, caller: Caller, body: DeleteRelationshipsRequest
 ) -> DeleteRelationshipsResult:
-    """Delete the grants matching every filter given (an empty filter is refused)."""
+    """Delete the grants matching every filter given: an empty filter is refused, only
+    admins may leave the object out, and ``subject_type`` and ``subject_id`` go together."""
     return service.rebac.delete_relationships(caller, **body.model_dump())
 
 
