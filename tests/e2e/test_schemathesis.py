@@ -60,14 +60,16 @@ class Seeded:
     files: dict[str, bytes] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
     locked: str = ""
+    lock_token: str = ""
     group: str = ""
     session_id: str = ""
     # Tokens nobody else knows: secret contents and hidden names.
     markers: list[str] = field(default_factory=list)
     # The private folder and the session folder: nobody else reaches anything in them.
     areas: list[str] = field(default_factory=list)
-    # Paths the fuzzer is given (every user's, so alice tries bob's).
+    # Paths the fuzzer is given (every user's, so alice tries bob's), and those of files.
     paths: list[str] = field(default_factory=list)
+    file_paths: list[str] = field(default_factory=list)
     # The ETags of the files, for If-Range.
     etags: list[str] = field(default_factory=list)
 
@@ -91,7 +93,7 @@ def _seed(server: ServerProcess, user: str, key: str) -> Seeded:
         seeded.locked = f"{home}/locked.txt"
         seeded.files[seeded.locked] = f"{secret}-locked\n".encode()
         client.write(seeded.locked, seeded.files[seeded.locked])
-        client.lock(seeded.locked, ttl=24 * 3600)  # outlives the longest run
+        seeded.lock_token = client.lock(seeded.locked, ttl=24 * 3600)  # outlives any run
         seeded.group = f"{user}-team"
         client.create_group(seeded.group, f"{user}'s team")
         client.add_user_to_group(user, seeded.group)
@@ -108,7 +110,9 @@ def _seed(server: ServerProcess, user: str, key: str) -> Seeded:
     seeded.areas = [home, str(session["path"]).rstrip("/")]
     visible = [path for path in seeded.files if not path.startswith(hidden)]
     folders = [home, f"{home}/docs", str(session["path"])]
-    seeded.paths = [*visible, *folders, *_spellings(home, visible[0])]
+    spellings = _spellings(home, visible[0])
+    seeded.paths = [*visible, *folders, *spellings]
+    seeded.file_paths = [*visible, *spellings[1:]]
     return seeded
 
 
@@ -144,6 +148,7 @@ def _dictionaries(team: dict[str, Seeded]) -> str:
         paths += seeded.paths
     tables = {
         "paths": paths,
+        "files": [path for seeded in team.values() for path in seeded.file_paths],
         "subjects": ["alice", "bob", "admin", "*", "nobody"],
         "groups": [seeded.group for seeded in team.values()] + ["no-such-group"],
         "sessions": [seeded.session_id for seeded in team.values()],
@@ -154,6 +159,8 @@ def _dictionaries(team: dict[str, Seeded]) -> str:
         ],
         "etags": [f'"{etag}"' for s in team.values() for etag in s.etags] + ['"0"', 'W/"0"'],
         "versions": [1, 2, 3],
+        # Each user's lock token: alice may use hers, bob's must not work for her.
+        "tokens": [seeded.lock_token for seeded in team.values()],
     }
     return "".join(
         f"\n[dictionaries.{name}]\nvalues = {json.dumps(values)}\n"
