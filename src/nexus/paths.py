@@ -135,3 +135,23 @@ def is_within(path: str, directory: str) -> bool:
     if directory == ROOT:
         return True
     return path == directory or path.startswith(directory + "/")
+
+
+# The canonical form as a regular expression, for the OpenAPI document (ECMA 262 and
+# Python `re` read it alike). It states every rule a pattern can: absolute, no empty, `.`
+# or `..` segment, no control character, at most MAX_PATH_DEPTH segments. The byte limits
+# (255 a segment, 4,096 the path, counted in UTF-8) are not regular over characters: the
+# document gives them in words. (Bounding each segment's characters as well made the
+# pattern too big for validators to compile.)
+_NAME_CHARACTER = r"[^/\x00-\x1f\x7f-\x9f]"
+_NAME_START = r"[^/.\x00-\x1f\x7f-\x9f]"  # a first character that is not a dot
+_SEGMENT = (
+    rf"(?:{_NAME_START}{_NAME_CHARACTER}*"
+    rf"|\.{_NAME_START}{_NAME_CHARACTER}*"
+    rf"|\.\.{_NAME_CHARACTER}+)"
+)
+_MORE_SEGMENTS = rf"(?:/{_SEGMENT}){{0,{MAX_PATH_DEPTH - 1}}}"
+# Any canonical path, a trailing slash allowed ("the same directory").
+PATH_PATTERN = rf"^/(?:{_SEGMENT}{_MORE_SEGMENTS}/?)?$"
+# A path that names a file (normalize_file): not the root, no trailing slash.
+FILE_PATH_PATTERN = rf"^/{_SEGMENT}{_MORE_SEGMENTS}$"

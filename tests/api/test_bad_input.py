@@ -341,6 +341,18 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
             invalid,
             "invalid_path",
         ),
+        (
+            "list by a subject type alone",
+            lambda: alice.list_permissions(subject_type="user"),
+            invalid,
+            "invalid_subject",
+        ),
+        (
+            "list by a subject id alone",
+            lambda: alice.list_permissions(subject_id="bob"),
+            invalid,
+            "invalid_subject",
+        ),
     ]
     # Internal and tree relations can never be stored by a caller.
     for relation in ("can_create", "parent", "inherit_parent", "member", "manager"):
@@ -369,6 +381,7 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
     )
     cases = [
         ("group name with spaces", lambda: bob.create_group("Bad Name!"), invalid, "invalid_group"),
+        ("group name and newline", lambda: bob.create_group("qa\n"), invalid, "invalid_group"),
         ("empty group name", lambda: bob.create_group(""), invalid, "invalid_argument"),
         ("int group name", lambda: bob.create_group(123), invalid, "invalid_argument"),
         (
@@ -449,6 +462,12 @@ def test_bad_permission_group_session_and_admin_arguments(team: Deployment) -> N
         (
             "bad user id",
             lambda: admin.create_user("Bad Id!", "Bad", "bad@example.com"),
+            invalid,
+            "invalid_user_id",
+        ),
+        (
+            "user id and newline",
+            lambda: admin.create_user("zed\n", "Zed", "zed@example.com"),
             invalid,
             "invalid_user_id",
         ),

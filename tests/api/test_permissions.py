@@ -234,8 +234,13 @@ def test_granting_twice_is_harmless_and_revoking_takes_effect_at_once(team: Depl
         (r["subject_id"], r["relation"])
         for r in team.as_user("admin").list_permissions(object_type="file", object_id=PROJECT)
     } == {("alice", "owner"), ("bob", "can_read")}
+    # A file holds no group relations: filtering its grants by one finds nothing.
+    for relation in ("member", "manager"):
+        assert alice.list_permissions(object_id=PROJECT, relation=relation) == []
     # Listing an object needs to see it (the 403/404 rule applies).
     with raises(NexusFileNotFoundError, "not_found"):
         carol.list_permissions(object_type="file", object_id=PROJECT)
+    with raises(NexusFileNotFoundError, "not_found"):
+        carol.list_permissions(object_type="file", object_id=PROJECT, relation="member")
     with raises(NexusPermissionError, "permission_denied"):
         carol.list_permissions(object_type="file", object_id=f"{PROJECT}/doc.md")

@@ -66,6 +66,22 @@ def test_unknown_route_answers_with_the_error_body(client: TestClient, alice_key
     assert response.json()["error"]["code"] == "not_found"
 
 
+def test_a_method_the_route_does_not_take_is_a_405_naming_the_allowed_ones(
+    client: TestClient, alice_key: str
+) -> None:
+    response = client.request(
+        "TRACE", "/api/v1/files/stat", headers={"Authorization": f"Bearer {alice_key}"}
+    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"  # RFC 9110: a 405 lists what it takes
+    assert response.json()["error"]["reason"] == "http_error"
+    # One path, a route per method: the answer names them all, not the first route's.
+    content = client.request(
+        "TRACE", "/api/v1/files/content", headers={"Authorization": f"Bearer {alice_key}"}
+    )
+    assert content.headers["allow"] == "GET, PUT"
+
+
 def test_content_round_trips_as_raw_bytes(client: TestClient, alice_key: str) -> None:
     auth = {"Authorization": f"Bearer {alice_key}"}
     payload = bytes(range(256))
@@ -120,6 +136,42 @@ def test_bad_input_is_a_400_with_a_stable_code(
     response = client.get("/api/v1/files/content", params=params, headers=auth)
     assert response.status_code == status
     assert response.json()["error"]["code"] == "invalid_argument"
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("/api/v1/files/mkdir", {"path": "/workspace/d", "parents": 0}),
+        ("/api/v1/files/mkdir", {"path": "/workspace/d", "exist_ok": "true"}),
+        ("/api/v1/files/restrict", {"path": "/workspace/d", "restricted": 1}),
+        ("/api/v1/sessions", {"name": "s", "ttl": "60"}),
+        ("/api/v1/sessions", {"name": "s", "ttl": True}),
+        ("/api/v1/sessions", {"name": "s", "ttl": 60.5}),
+        ("/api/v1/files/move", {"src": "/workspace/d", "dst": 5}),
+    ],
+)
+def test_json_values_must_have_the_documented_type(
+    client: TestClient, alice_key: str, route: str, body: dict[str, object]
+) -> None:
+    # No coercion: 0 is not false and "60" is not 60, as the OpenAPI document says.
+    response = client.post(route, json=body, headers={"Authorization": f"Bearer {alice_key}"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["reason"] == "invalid_request"
+    assert client.get(
+        "/api/v1/files/exists",
+        params={"path": "/workspace/d"},
+        headers={"Authorization": f"Bearer {alice_key}"},
+    ).json() == {"exists": False}
+
+
+def test_a_whole_json_number_is_an_integer(client: TestClient, alice_key: str) -> None:
+    # JSON Schema's "integer" includes 60.0 and 6e1, so the server takes them as 60.
+    auth = {"Authorization": f"Bearer {alice_key}", "Content-Type": "application/json"}
+    for spelled in ("60.0", "6e1"):
+        body = '{"name": "s", "ttl": ' + spelled + "}"
+        created = client.post("/api/v1/sessions", content=body, headers=auth)
+        assert created.status_code == 200, created.text
+        assert created.json()["expires"] is not None
 
 
 def test_malformed_json_body_is_a_400(client: TestClient, alice_key: str) -> None:

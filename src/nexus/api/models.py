@@ -11,6 +11,21 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 from typing_extensions import TypedDict
 
+from nexus.api.described import (
+    MAX_TOKEN_CHARS,
+    AnyPath,
+    Email,
+    ExpectedVersion,
+    Name,
+    ObjectTypeName,
+    RelationName,
+    SubjectId,
+    SubjectTypeName,
+    TtlSeconds,
+    Version,
+    text,
+)
+
 API_PREFIX = "/api/v1"
 
 SubjectType = Literal["user", "group"]
@@ -19,7 +34,10 @@ EntryType = Literal["file", "directory"]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: no unknown fields, and every value of the type the document gives
+    (no 0 for false, no "5" for 5)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -96,23 +114,23 @@ class Exists(BaseModel):
 
 
 class MkdirRequest(StrictModel):
-    path: str
+    path: AnyPath
     parents: bool = True
     exist_ok: bool = True
 
 
 class MoveRequest(StrictModel):
-    src: str
-    dst: str
+    src: AnyPath
+    dst: AnyPath
 
 
 class CopyRequest(StrictModel):
-    src: str
-    dst: str
+    src: AnyPath
+    dst: AnyPath
 
 
 class RestrictRequest(StrictModel):
-    path: str
+    path: AnyPath
     restricted: bool = True
 
 
@@ -139,9 +157,9 @@ class VersionList(BaseModel):
 
 
 class RestoreRequest(StrictModel):
-    path: str
-    version: int = Field(strict=True, description="The kept version whose content comes back")
-    if_version: int | None = Field(
+    path: AnyPath
+    version: Version = Field(strict=True, description="The kept version whose content comes back")
+    if_version: ExpectedVersion | None = Field(
         default=None, strict=True, description="Only if the file is still at this version"
     )
 
@@ -190,11 +208,11 @@ class ActivityPage(BaseModel):
 
 
 class PermissionRequest(StrictModel):
-    subject_type: str
-    subject_id: str
-    object_type: str = "file"
-    object_id: str
-    relation: str
+    subject_type: SubjectTypeName
+    subject_id: SubjectId
+    object_type: ObjectTypeName = "file"
+    object_id: AnyPath
+    relation: RelationName
 
 
 class PermissionRecord(BaseModel):
@@ -238,7 +256,9 @@ MAX_BATCH_SIZE = 1000
 
 
 class BatchCheckRequest(StrictModel):
-    checks: list[PermissionRequest] = Field(description="At most 1000 checks")
+    checks: list[PermissionRequest] = Field(
+        description="At most 1000 checks", json_schema_extra={"maxItems": MAX_BATCH_SIZE}
+    )
 
 
 class BatchCheckResult(BaseModel):
@@ -289,7 +309,9 @@ class ExpandResult(BaseModel):
 
 
 class WriteRelationshipsRequest(StrictModel):
-    relationships: list[PermissionRequest] = Field(description="At most 1000 relationships")
+    relationships: list[PermissionRequest] = Field(
+        description="At most 1000 relationships", json_schema_extra={"maxItems": MAX_BATCH_SIZE}
+    )
 
 
 class WriteRelationshipsResult(BaseModel):
@@ -299,11 +321,11 @@ class WriteRelationshipsResult(BaseModel):
 
 
 class DeleteRelationshipsRequest(StrictModel):
-    object_type: str = "file"
-    object_id: str | None = Field(default=None, description="Path of the object")
-    relation: str | None = None
-    subject_type: str | None = None
-    subject_id: str | None = None
+    object_type: ObjectTypeName = "file"
+    object_id: AnyPath | None = Field(default=None, description="Path of the object")
+    relation: RelationName | None = None
+    subject_type: SubjectTypeName | None = None
+    subject_id: SubjectId | None = None
 
 
 class DeleteRelationshipsResult(BaseModel):
@@ -334,8 +356,8 @@ class ExplainResult(BaseModel):
 
 
 class GroupCreate(StrictModel):
-    name: str
-    description: str = ""
+    name: Name
+    description: Annotated[str, text(500)] = ""
 
 
 class GroupInfo(BaseModel):
@@ -359,7 +381,7 @@ class GroupList(BaseModel):
 
 class GroupMemberRequest(StrictModel):
     subject_type: SubjectType = "user"
-    subject_id: str
+    subject_id: Name = Field(description="A user id or a group name")
 
 
 # --- locks ------------------------------------------------------------------------------
@@ -371,25 +393,27 @@ LockTtl = Annotated[
     WithJsonSchema({"type": "number", "exclusiveMinimum": 0}),
     Field(description="Seconds until the lock expires (at most the server's max_lock_ttl)"),
 ]
-LockToken = Annotated[Any, WithJsonSchema({"type": "string"})]
+LockToken = Annotated[
+    Any, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_CHARS})
+]
 
 
 class LockRequest(StrictModel):
-    path: str
+    path: AnyPath
     ttl: LockTtl
 
 
 class ExtendLockRequest(StrictModel):
-    path: str
+    path: AnyPath
     token: LockToken
     ttl: LockTtl
 
 
 class UnlockRequest(StrictModel):
-    path: str
+    path: AnyPath
     token: Annotated[
         Any,
-        WithJsonSchema({"type": ["string", "null"]}),
+        WithJsonSchema({"type": ["string", "null"], "minLength": 1, "maxLength": MAX_TOKEN_CHARS}),
         Field(description="The lock's token; null lets an admin break someone else's lock"),
     ] = None
 
@@ -417,9 +441,9 @@ class Unlocked(BaseModel):
 
 
 class SessionCreate(StrictModel):
-    name: str
-    description: str | None = None
-    ttl: int | None = Field(default=None, description="Seconds until the session expires")
+    name: Annotated[str, text(200, blank=False)]
+    description: Annotated[str, text(1000)] | None = None
+    ttl: TtlSeconds | None = Field(default=None, description="Seconds until the session expires")
 
 
 class SessionInfo(BaseModel):
@@ -440,9 +464,9 @@ class SessionList(BaseModel):
 
 
 class UserCreate(StrictModel):
-    id: str
-    name: str
-    email: str
+    id: Name
+    name: Annotated[str, text(200, blank=False)]
+    email: Email
     admin: bool = False
 
 
@@ -465,8 +489,8 @@ class UserUpdate(StrictModel):
 
 
 class KeyCreate(StrictModel):
-    description: str = ""
-    expires_in: int | None = Field(default=None, description="Seconds until the key expires")
+    description: Annotated[str, text(500)] = ""
+    expires_in: TtlSeconds | None = Field(default=None, description="Seconds until the key expires")
 
 
 class KeyInfo(BaseModel):

@@ -111,7 +111,7 @@ OUTCOMES = (OK, *(outcome for _cls, outcome in _REFUSALS))
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 # Largest id a cursor may name (64-bit ids on PostgreSQL).
-_MAX_ID = 2**63 - 1
+MAX_EVENT_ID = 2**63 - 1
 # Rows read per query while filtering by visibility, and at most per page: a caller who
 # may see little of a busy log gets a short page and a cursor instead of a long scan.
 _BATCH = 500
@@ -293,7 +293,7 @@ def cursor(value: object) -> int | None:
     """The ``before`` cursor: an event id from a previous page's ``next_before``."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_ID:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EVENT_ID:
         raise NexusValidationError(
             f"before must be an event id (a positive whole number), not {shown(value)}",
             code="invalid_cursor",

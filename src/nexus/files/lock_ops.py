@@ -22,6 +22,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
+# Far longer than any token we issue; longer input is refused before it is hashed.
+from nexus.api.described import MAX_TOKEN_CHARS
 from nexus.api.models import LockInfo, NewLock
 from nexus.errors import (
     NexusConflictError,
@@ -40,8 +42,6 @@ from nexus.metadata.locks import Lock, LockStore
 from nexus.paths import normalize
 
 TOKEN_PREFIX = "nxl_"
-# Far longer than any token we issue; longer input is refused before it is hashed.
-MAX_TOKEN_CHARS = 256
 
 _STORE = LockStore()
 

@@ -245,6 +245,10 @@ class PermissionOperations:
         anyone, others for themselves."""
         if relation is not None and relation not in VISIBLE_RELATIONS:
             file_relation(relation)
+        if (subject_type is None) != (subject_id is None):
+            raise NexusValidationError(
+                "give subject_type and subject_id together", code="invalid_subject"
+            )
         with self.runtime.db.read() as conn:
             query = RelationshipFilter(relation=relation)
             if object_id is not None:
@@ -280,6 +284,9 @@ class PermissionOperations:
                     raise NexusPermissionError(
                         "only admins may list other users' permissions", code="permission_denied"
                     )
+            group_relation = relation is not None and relation not in GRANTABLE_RELATIONS
+            if query.object_type == OBJECT_TYPE_FILE and group_relation:
+                return []  # member and manager are group relations: no file holds them
             tuples = self.runtime.engine.read(conn, query)
             paths: dict[str, str] = {}
             records: list[PermissionRecord] = []

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from nexus.api.described import MAX_TTL_SECONDS, MAX_VERSION
 from nexus.errors import NexusValidationError, has_surrogate
-
-# Ten years: longer lifetimes are almost surely a unit mistake.
-MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
 
 
 def require_text(field: str, value: object) -> str:
@@ -30,10 +28,6 @@ def optional_ttl(field: str, value: object) -> int | None:
             f"{field} must be between 1 and {MAX_TTL_SECONDS} seconds", code="invalid_ttl"
         )
     return value
-
-
-# Versions are 32-bit integers in the database (PostgreSQL INTEGER).
-MAX_VERSION = 2**31 - 1
 
 
 def optional_version(field: str, value: object, minimum: int) -> int | None:

@@ -20,13 +20,14 @@ from nexus.server import (
 from nexus.server.authentication import AuthenticationMiddleware
 from nexus.server.body_limits import BodyLimitMiddleware
 from nexus.server.errors import install_error_handlers
+from nexus.server.openapi import document_builder
 from nexus.server.query_strings import QueryStringMiddleware
 from nexus.server.rate_limits import (
     AuthFailureLimitMiddleware,
     KeyRateLimitMiddleware,
     RateLimits,
 )
-from nexus.server.routing import ERROR_RESPONSES, document_api_keys
+from nexus.server.routing import ERROR_RESPONSES
 from nexus.version import __version__
 
 
@@ -40,8 +41,9 @@ def build_app(service: NexusService) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
+    settings = service.runtime.settings
+    app.openapi = document_builder(app, settings)  # type: ignore[method-assign]
     install_error_handlers(app)
-    document_api_keys(app)
 
     @app.get("/health", tags=["health"])
     def health() -> Health:
@@ -61,7 +63,6 @@ def build_app(service: NexusService) -> FastAPI:
         routes_activity,
     ):
         app.router.routes.extend(module.router.routes)
-    settings = service.runtime.settings
     # Added first, so they run inside authentication: a caller without a key gets 401 either way.
     app.add_middleware(QueryStringMiddleware)
     app.add_middleware(

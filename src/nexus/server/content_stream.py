@@ -8,11 +8,13 @@ disk as it arrives. Downloads: the opened blob is sent chunk by chunk, whole or 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from anyio import from_thread
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 
+from nexus.api.models import ErrorBody
 from nexus.errors import NexusValidationError
 from nexus.files.content import OpenedFile
 from nexus.server.errors import error_response
@@ -57,6 +59,39 @@ def body_chunks(request: Request) -> Iterator[bytes]:
             return
         if batch:
             yield batch
+
+
+def _header(description: str, kind: str = "string") -> dict[str, Any]:
+    return {"description": description, "required": True, "schema": {"type": kind}}
+
+
+_FILE_HEADERS = {
+    "ETag": _header("The content's SHA-256, quoted"),
+    "Content-Length": _header("Bytes in this answer", "integer"),
+    "Accept-Ranges": _header("bytes"),
+    "X-Nexus-Version": _header("The version read", "integer"),
+    "X-Nexus-Owner": _header("Who created the file; empty once that account is deleted"),
+    "X-Nexus-Modified": _header("When the version read was written (UTC, ISO 8601)"),
+    "X-Nexus-Created": _header("When the file was created (UTC, ISO 8601)"),
+}
+_BYTES = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+# What GET /files/content answers besides the errors every route has (app._ERRORS).
+CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The whole file", "content": _BYTES, "headers": _FILE_HEADERS},
+    206: {
+        "description": "The range asked for",
+        "content": _BYTES,
+        "headers": {
+            **_FILE_HEADERS,
+            "Content-Range": _header("bytes first-last/size"),
+        },
+    },
+    416: {
+        "model": ErrorBody,
+        "description": "A malformed or unsatisfiable range (range_not_satisfiable)",
+        "headers": {"Content-Range": _header("bytes */size")},
+    },
+}
 
 
 def _quoted(etag: str | None) -> str:

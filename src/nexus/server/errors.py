@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from nexus.api.models import ErrorBody, ErrorDetail
 from nexus.errors import ERROR_CLASSES, NexusError, encodable
@@ -19,7 +21,12 @@ _STATUS_CODES = {cls.http_status: cls.code for cls in ERROR_CLASSES} | {405: "in
 
 
 def error_response(
-    status: int, code: str, reason: str, message: str, path: str | None = None
+    status: int,
+    code: str,
+    reason: str,
+    message: str,
+    path: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     # Messages and paths echo user input, which may hold lone surrogates: escape them so
     # rendering the error can never fail (and turn a 400 into a 500).
@@ -31,8 +38,10 @@ def error_response(
             path=None if path is None else encodable(path),
         )
     )
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    answer_headers = dict(headers or {})
+    if status == 401:
+        answer_headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body.model_dump(), status_code=status, headers=answer_headers)
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -41,6 +50,21 @@ def _describe(exc: RequestValidationError) -> str:
         where = ".".join(str(item) for item in error.get("loc", ()) if item != "body")
         parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", ""))
     return "invalid request: " + "; ".join(parts)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at the request's path. Starlette's own 405 names only
+    the first matching route's, and a path such as /files/content has a route per method."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -53,9 +77,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "invalid_argument", "invalid_request", _describe(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, "http_error", str(exc.detail))
+        # The framework's headers belong to the answer: a 405 must say which methods the
+        # path takes (Allow, RFC 9110).
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return error_response(exc.status_code, code, "http_error", str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nexus.api.described import Name
 from nexus.api.models import (
     Deleted,
     KeyCreate,
@@ -36,23 +37,23 @@ def list_users(service: Service, caller: Caller) -> UserList:
 
 
 @router.patch("/admin/users/{user_id}")
-def update_user(service: Service, caller: Caller, user_id: str, body: UserUpdate) -> UserInfo:
+def update_user(service: Service, caller: Caller, user_id: Name, body: UserUpdate) -> UserInfo:
     return service.admin.update_user(caller, user_id, disabled=body.disabled, admin=body.admin)
 
 
 @router.delete("/admin/users/{user_id}")
-def delete_user(service: Service, caller: Caller, user_id: str) -> Deleted:
+def delete_user(service: Service, caller: Caller, user_id: Name) -> Deleted:
     service.admin.delete_user(caller, user_id)
     return Deleted(path=user_id)
 
 
 @router.post("/admin/users/{user_id}/keys")
-def create_key(service: Service, caller: Caller, user_id: str, body: KeyCreate) -> NewKey:
+def create_key(service: Service, caller: Caller, user_id: Name, body: KeyCreate) -> NewKey:
     return service.admin.create_api_key(caller, user_id, body.description, body.expires_in)
 
 
 @router.get("/admin/keys")
-def list_keys(service: Service, caller: Caller, user_id: str | None = None) -> KeyList:
+def list_keys(service: Service, caller: Caller, user_id: Name | None = None) -> KeyList:
     return KeyList(keys=service.admin.list_api_keys(caller, user_id))
 
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from nexus.api.described import (
+    FILE_PATH_DESCRIPTION,
+    PATH_DESCRIPTION,
+    AnyPath,
+    ExpectedVersion,
+    FilePath,
+    Version,
+)
 from nexus.api.models import (
     FILE_LIST,
     CopyRequest,
@@ -22,14 +30,23 @@ from nexus.api.models import (
 from nexus.errors import NexusPayloadTooLargeError, NexusValidationError
 from nexus.files.content import Content
 from nexus.paths import normalize
-from nexus.server.content_stream import body_chunks, content_response
+from nexus.server.content_stream import CONTENT_RESPONSES, body_chunks, content_response
 from nexus.server.dependencies import Caller, Service
 from nexus.server.execution import short_read
 from nexus.server.routing import api_router
 
 router = api_router("/files", "files")
 
-PathParam = Annotated[str, Query(description="Absolute Nexus path, e.g. /workspace/a.txt")]
+PathParam = Annotated[AnyPath, Query(description=PATH_DESCRIPTION)]
+FilePathParam = Annotated[FilePath, Query(description=FILE_PATH_DESCRIPTION)]
+RangeHeader = Annotated[
+    str | None,
+    Header(alias="Range", description="One byte range: bytes=a-b, a- or -n (RFC 9110)"),
+]
+IfRangeHeader = Annotated[
+    str | None,
+    Header(alias="If-Range", description="Serve the range only if the ETag is still this"),
+]
 # Uploads up to this size (by Content-Length) are read whole before the write starts.
 _SMALL_UPLOAD_BYTES = 1024 * 1024
 RAW_BODY = {
@@ -59,23 +76,19 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.get(
-    "/content",
-    response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
-)
+@router.get("/content", response_class=Response, responses=CONTENT_RESPONSES)
 async def read_content(
-    request: Request,
     service: Service,
     caller: Caller,
     path: PathParam,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[Version | None, Query(ge=1)] = None,
+    byte_range: RangeHeader = None,
+    if_range: IfRangeHeader = None,
 ) -> Response:
     """Streams the file; ``Range: bytes=a-b`` (or ``a-``, ``-n``) asks for part of it."""
-    ranges = request.headers.get("range"), request.headers.get("if-range")
 
     def answer() -> Response:  # a small file is read whole here; a big one streams later
-        return content_response(service.files.open(caller, path, version), *ranges)
+        return content_response(service.files.open(caller, path, version), byte_range, if_range)
 
     return await short_read(service, answer)
 
@@ -85,8 +98,8 @@ async def write_content(
     request: Request,
     service: Service,
     caller: Caller,
-    path: PathParam,
-    if_version: Annotated[int | None, Query(ge=0)] = None,
+    path: FilePathParam,
+    if_version: Annotated[ExpectedVersion | None, Query(ge=0)] = None,
     if_none_match: bool = False,
 ) -> FileInfo:
     data: Content
@@ -110,7 +123,7 @@ async def write_content(
 
 @router.post("/append", openapi_extra=RAW_BODY)
 async def append_content(
-    request: Request, service: Service, caller: Caller, path: PathParam
+    request: Request, service: Service, caller: Caller, path: FilePathParam
 ) -> FileInfo:
     data = await _read_body(request, service.runtime.settings.max_file_bytes)
     return await run_in_threadpool(service.files.append, caller, path, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nexus.api.described import Name, SubjectTypeName
 from nexus.api.models import (
     Deleted,
     GroupChange,
@@ -28,19 +29,19 @@ def list_groups(service: Service, caller: Caller) -> GroupList:
 
 
 @router.get("/{name}")
-def get_group(service: Service, caller: Caller, name: str) -> GroupInfo:
+def get_group(service: Service, caller: Caller, name: Name) -> GroupInfo:
     return service.groups.get(caller, name)
 
 
 @router.delete("/{name}")
-def delete_group(service: Service, caller: Caller, name: str) -> Deleted:
+def delete_group(service: Service, caller: Caller, name: Name) -> Deleted:
     service.groups.delete(caller, name)
     return Deleted(path=name)
 
 
 @router.post("/{name}/members")
 def add_member(
-    service: Service, caller: Caller, name: str, body: GroupMemberRequest
+    service: Service, caller: Caller, name: Name, body: GroupMemberRequest
 ) -> GroupChange:
     if body.subject_type == "group":
         return service.groups.add_group(caller, body.subject_id, name)
@@ -49,7 +50,11 @@ def add_member(
 
 @router.delete("/{name}/members/{subject_type}/{subject_id}")
 def remove_member(
-    service: Service, caller: Caller, name: str, subject_type: str, subject_id: str
+    service: Service,
+    caller: Caller,
+    name: Name,
+    subject_type: SubjectTypeName,
+    subject_id: Name,
 ) -> GroupChange:
     if subject_type == "group":
         return service.groups.remove_group(caller, subject_id, name)

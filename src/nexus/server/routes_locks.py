@@ -37,5 +37,6 @@ def extend_lock(service: Service, caller: Caller, body: ExtendLockRequest) -> Lo
 
 @router.post("/unlock")
 def unlock(service: Service, caller: Caller, body: UnlockRequest) -> Unlocked:
+    """The holder releases a lock with its token; an admin breaks one with ``token: null``."""
     service.locks.unlock(caller, body.path, body.token)
     return Unlocked(path=body.path)

@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import Query
 
+from nexus.api.described import PATH_DESCRIPTION, AnyPath
 from nexus.api.models import FileInfo, RestoreRequest, StorageSweep, VersionList
 from nexus.server.dependencies import Caller, Service
 from nexus.server.routing import api_router
 
 router = api_router("", "versions")
 
-PathParam = Annotated[str, Query(description="Absolute Nexus path of a file")]
+PathParam = Annotated[AnyPath, Query(description=PATH_DESCRIPTION)]
 
 
 @router.get("/files/versions")
