@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
-from tests.support.server_process import ServerProcess
+from tests.support.server_process import UNLIMITED, ServerProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -271,7 +271,10 @@ def _unchanged(server: ServerProcess, seeded: Seeded) -> list[str]:
 
 
 def test_schemathesis_finds_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server = ServerProcess(tmp_path / "data").start()
+    # Limits off: the fuzzer makes thousands of requests on purpose, and its auth checks send
+    # many without a key (each a 401 that the failure limit would count).
+    limits_off = {**UNLIMITED, "NEXUS_AUTH_FAILURE_LIMIT": "off"}
+    server = ServerProcess(tmp_path / "data", env=limits_off).start()
     try:
         with HttpClient(ADMIN_SOCKET_URL, None, uds=server.admin_socket) as system:
             keys = {}
