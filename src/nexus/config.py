@@ -42,6 +42,9 @@ class ServerSettings:
     max_file_bytes: int = 1024 * 1024 * 1024
     # Largest accepted JSON (non-file-content) request body, in bytes: refused before parsing.
     max_json_bytes: int = 8 * 1024 * 1024
+    # Largest append: its bytes are held in memory while the file's new version is made
+    # (the old content is copied in chunks), so they are bounded far below max_file_bytes.
+    max_append_bytes: int = 16 * 1024 * 1024
     # Session lifetime when the caller gives no ttl (seconds); None means no expiry.
     default_session_ttl: int | None = None
     # Longest lock a caller may take or extend to (seconds); longer asks are refused.
@@ -100,12 +103,10 @@ class ServerSettings:
             settings = replace(settings, data_dir=Path(env["NEXUS_DATA_DIR"]))
         if env.get("NEXUS_DATABASE_URL"):
             settings = replace(settings, database_url=env["NEXUS_DATABASE_URL"])
-        if env.get("NEXUS_MAX_FILE_BYTES"):
-            limit = _byte_limit("NEXUS_MAX_FILE_BYTES", env["NEXUS_MAX_FILE_BYTES"])
-            settings = replace(settings, max_file_bytes=limit)
-        if env.get("NEXUS_MAX_JSON_BYTES"):
-            limit = _byte_limit("NEXUS_MAX_JSON_BYTES", env["NEXUS_MAX_JSON_BYTES"])
-            settings = replace(settings, max_json_bytes=limit)
+        for variable, setting in _BYTE_VARIABLES:
+            if env.get(variable):
+                limit = _byte_limit(variable, env[variable])
+                settings = replace(settings, **{setting: limit})  # type: ignore[arg-type]
         if env.get("NEXUS_MAX_LOCK_TTL"):
             settings = replace(
                 settings, max_lock_ttl=_seconds("NEXUS_MAX_LOCK_TTL", env["NEXUS_MAX_LOCK_TTL"])
@@ -124,6 +125,13 @@ class ServerSettings:
         if "data_dir" in given:
             given["data_dir"] = Path(str(given["data_dir"]))
         return replace(settings, **given)  # type: ignore[arg-type]
+
+
+_BYTE_VARIABLES = (
+    ("NEXUS_MAX_FILE_BYTES", "max_file_bytes"),
+    ("NEXUS_MAX_JSON_BYTES", "max_json_bytes"),
+    ("NEXUS_MAX_APPEND_BYTES", "max_append_bytes"),
+)
 
 
 def _byte_limit(name: str, text: str) -> int:

@@ -55,3 +55,16 @@ def test_allowed_writes_still_go_through_the_early_check(
     service.permissions.grant(alice, "user", "bob", "file", "/workspace/shared", "can_write")
     assert service.files.write(bob, "/workspace/shared/plan.md", iter([b"v", b"2"]))["version"] == 2
     assert service.files.write(bob, "/workspace/shared/new/notes.md", b"n")["owner"] == "bob"
+
+
+def test_a_refused_append_stores_nothing(
+    service: NexusService, people: dict[str, Principal]
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    service.files.write(alice, "/workspace/private/log.txt", b"first\n")
+    before = _stored_files(service)
+    for target in ("/workspace/private/log.txt", "/workspace/private/new-log.txt"):
+        with pytest.raises(NexusPermissionError):
+            service.files.append(bob, target, b"bob was here\n")
+    assert _stored_files(service) == before
+    assert service.files.read(alice, "/workspace/private/log.txt")[0] == b"first\n"

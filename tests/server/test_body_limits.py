@@ -24,13 +24,17 @@ from tests.support.server_process import ServerProcess
 
 JSON_LIMIT = 1024
 FILE_LIMIT = 64 * 1024
+APPEND_LIMIT = 16 * 1024
 JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[NexusService]:
     settings = ServerSettings(
-        data_dir=tmp_path / "data", max_file_bytes=FILE_LIMIT, max_json_bytes=JSON_LIMIT
+        data_dir=tmp_path / "data",
+        max_file_bytes=FILE_LIMIT,
+        max_json_bytes=JSON_LIMIT,
+        max_append_bytes=APPEND_LIMIT,
     )
     opened = open_service(settings)
     yield opened
@@ -178,15 +182,33 @@ def test_without_a_key_the_answer_is_401_not_413(client: TestClient) -> None:
     assert response.status_code == 401
 
 
+def test_appends_have_a_limit_of_their_own(client: TestClient, auth: dict[str, str]) -> None:
+    # An append's bytes are held in memory: bounded far below the file limit.
+    route = "/api/v1/files/append"
+    path = {"path": "/workspace/log.txt"}
+    assert client.post(route, params=path, content=b"x" * APPEND_LIMIT, headers=auth).is_success
+    refused = client.post(route, params=path, content=b"y" * (APPEND_LIMIT + 1), headers=auth)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["code"] == "payload_too_large"
+    content = client.get("/api/v1/files/content", params=path, headers=auth).content
+    assert content == b"x" * APPEND_LIMIT  # nothing of the refused append
+
+
 def test_limits_come_from_the_environment_and_are_validated() -> None:
     settings = ServerSettings.from_env(
-        {"NEXUS_MAX_JSON_BYTES": "4096", "NEXUS_MAX_FILE_BYTES": "100000"}
+        {
+            "NEXUS_MAX_JSON_BYTES": "4096",
+            "NEXUS_MAX_FILE_BYTES": "100000",
+            "NEXUS_MAX_APPEND_BYTES": "2000",
+        }
     )
     assert (settings.max_json_bytes, settings.max_file_bytes) == (4096, 100000)
+    assert settings.max_append_bytes == 2000
     assert ServerSettings.from_env({}).max_json_bytes == 8 * 1024 * 1024
+    assert ServerSettings.from_env({}).max_append_bytes == 16 * 1024 * 1024
     overridden = ServerSettings.from_env({"NEXUS_MAX_JSON_BYTES": "4096"}, max_json_bytes=10)
     assert overridden.max_json_bytes == 10
-    for variable in ("NEXUS_MAX_JSON_BYTES", "NEXUS_MAX_FILE_BYTES"):
+    for variable in ("NEXUS_MAX_JSON_BYTES", "NEXUS_MAX_FILE_BYTES", "NEXUS_MAX_APPEND_BYTES"):
         for bad in ("0", "-1", "8M", "1.5"):
             with pytest.raises(NexusValidationError) as caught:
                 ServerSettings.from_env({variable: bad})
@@ -201,11 +223,21 @@ def test_serve_flags_set_the_limits(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setattr(run, "serve", lambda settings, access_log: seen.append(settings))
     result = CliRunner().invoke(
         command.serve,
-        ["--data-dir", str(tmp_path), "--max-json-bytes", "2048", "--max-file-bytes", "9999"],
+        [
+            "--data-dir",
+            str(tmp_path),
+            "--max-json-bytes",
+            "2048",
+            "--max-file-bytes",
+            "9999",
+            "--max-append-bytes",
+            "777",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert (seen[0].max_json_bytes, seen[0].max_file_bytes) == (2048, 9999)
-    for flag in ("--max-json-bytes", "--max-file-bytes"):
+    assert seen[0].max_append_bytes == 777
+    for flag in ("--max-json-bytes", "--max-file-bytes", "--max-append-bytes"):
         refused = CliRunner().invoke(command.serve, [flag, "0"])
         assert refused.exit_code == 2
 

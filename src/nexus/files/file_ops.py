@@ -12,6 +12,7 @@ from nexus.blobs.store import read_chunks
 from nexus.errors import (
     NexusConflictError,
     NexusFileExistsError,
+    NexusPayloadTooLargeError,
     NexusValidationError,
 )
 from nexus.files.access import Access, Resolved, denied
@@ -278,6 +279,12 @@ class FileOperations:
         """Add ``data`` at the end of a file (creating it), atomically against other writers."""
         path = normalize_file(path)
         _protect_structure(path, "write")
+        limit = self.runtime.settings.max_append_bytes
+        if len(data) > limit:
+            raise NexusPayloadTooLargeError(
+                f"an append of {len(data)} bytes is over the limit of {limit}", path=path
+            )
+        self._refuse_before_storing(principal, path, None, False)
         with self.append_queue.turn(path):
             for _attempt in range(MAX_APPEND_ATTEMPTS):
                 try:

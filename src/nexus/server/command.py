@@ -62,6 +62,12 @@ def _checked(check: Callable[[str, str], object]) -> Callable[..., str | None]:
     help="Largest JSON request body accepted [default: $NEXUS_MAX_JSON_BYTES or 8 MiB].",
 )
 @click.option(
+    "--max-append-bytes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Largest append accepted [default: $NEXUS_MAX_APPEND_BYTES or 16 MiB].",
+)
+@click.option(
     "--keep-versions",
     type=click.IntRange(min=0),
     default=None,
@@ -130,6 +136,7 @@ def serve(
     db_url: str | None,
     max_file_bytes: int | None,
     max_json_bytes: int | None,
+    max_append_bytes: int | None,
     keep_versions: int | None,
     keep_version_days: int | None,
     blob_grace_seconds: int | None,
@@ -152,6 +159,7 @@ def serve(
             database_url=db_url,
             max_file_bytes=max_file_bytes,
             max_json_bytes=max_json_bytes,
+            max_append_bytes=max_append_bytes,
             version_keep_last=keep_versions,
             version_keep_days=keep_version_days,
             blob_grace_seconds=blob_grace_seconds,

@@ -125,7 +125,7 @@ async def write_content(
 async def append_content(
     request: Request, service: Service, caller: Caller, path: FilePathParam
 ) -> FileInfo:
-    data = await _read_body(request, service.runtime.settings.max_file_bytes)
+    data = await _read_body(request, service.runtime.settings.max_append_bytes)
     return await run_in_threadpool(service.files.append, caller, path, data)
 
 
