@@ -214,10 +214,6 @@ def serve(settings: ServerSettings, *, access_log: bool = False) -> None:
     open_service(settings).close()
     config = _config(settings, access_log)
     socket_path = admin_socket_path(settings.port)
-    prepare_socket_path(socket_path)
-    api_socket: socket.socket = config.bind_socket()
-    admin_socket = bind_socket(socket_path, _BACKLOG)
-    _write_server_info(settings, socket_path)
     log.info(
         "Nexus %s: data in %s, local admin socket %s, %d worker(s)",
         __version__,
@@ -225,6 +221,13 @@ def serve(settings: ServerSettings, *, access_log: bool = False) -> None:
         socket_path,
         settings.workers,
     )
+    prepare_socket_path(socket_path)
+    try:
+        api_socket: socket.socket = config.bind_socket()
+    except SystemExit:
+        raise SystemExit(1) from None  # uvicorn logged why (e.g. the port is taken)
+    admin_socket = bind_socket(socket_path, _BACKLOG)
+    _write_server_info(settings, socket_path)
     started = True
     try:
         if settings.workers == 1:
