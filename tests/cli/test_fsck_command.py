@@ -39,7 +39,7 @@ TAMPERED = b"remember the milk\nand the beer\n"
 
 def _damage(settings: ServerSettings) -> None:
     digest = hashlib.sha256(CONTENT).hexdigest()
-    (settings.blob_dir / digest[:2] / digest[2:4] / digest).write_bytes(TAMPERED)
+    (settings.blob_dir / digest[:2] / digest).write_bytes(TAMPERED)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -26,7 +26,7 @@ TWO_HOURS = 7200.0
 
 def blob_path(data_dir: Path, content: bytes) -> Path:
     digest = hashlib.sha256(content).hexdigest()
-    return data_dir / "blobs" / digest[:2] / digest[2:4] / digest
+    return data_dir / "blobs" / digest[:2] / digest
 
 
 def backdate(path: Path, seconds: float) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import pytest
 from sqlalchemy import insert, text, update
 
+from nexus.blobs import LocalBlobStore
 from nexus.db.tables import entries, relationships, versions
 from nexus.files import SYSTEM, NexusService
 from nexus.files.fsck import FsckUnavailableError, run_fsck
@@ -31,7 +32,7 @@ def _populate(service: NexusService) -> None:
 
 def _blob_path(service: NexusService, data: bytes):  # type: ignore[no-untyped-def]
     digest = hashlib.sha256(data).hexdigest()
-    return service.runtime.settings.blob_dir / digest[:2] / digest[2:4] / digest
+    return service.runtime.settings.blob_dir / digest[:2] / digest
 
 
 def _entry_id(service: NexusService, path: str) -> int:
@@ -168,3 +169,23 @@ def test_a_blob_left_in_tmp_by_a_cut_short_collection_is_pointed_at(
     report = run_fsck(service.runtime.settings)
     assert _kinds(report) == ["missing_blob", "missing_blob"]
     assert all(str(parked) in finding.message for finding in report.problems)
+
+
+def test_a_store_in_the_old_blob_layout_is_converted_before_it_is_checked(
+    service: NexusService,
+) -> None:
+    service.files.write(SYSTEM, "/workspace/a.txt", b"kept through the conversion")
+    settings = service.runtime.settings
+    blob_dir = settings.blob_dir
+    for blob in list(service.runtime.blobs.blobs()):  # back to ab/cd/<digest>, as before
+        old = blob_dir / blob.name[:2] / blob.name[2:4]
+        old.mkdir(exist_ok=True)
+        (blob_dir / blob.name[:2] / blob.name).rename(old / blob.name)
+    (blob_dir / "LAYOUT").unlink()
+    with pytest.raises(FsckUnavailableError) as refused:
+        run_fsck(settings)
+    assert "old two-level layout" in refused.value.message
+    LocalBlobStore(blob_dir)  # what the server does when it opens the store
+    report = run_fsck(settings)
+    assert report.ok, report.findings
+    assert service.files.read(SYSTEM, "/workspace/a.txt")[0] == b"kept through the conversion"

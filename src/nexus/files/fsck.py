@@ -93,6 +93,14 @@ def _open_database(settings: ServerSettings) -> Database:
 
 def run_fsck(settings: ServerSettings) -> FsckReport:
     """Check the store of ``settings``; raises FsckUnavailableError when it cannot."""
+    if (
+        settings.blob_dir.is_dir()
+        and LocalBlobStore(settings.blob_dir, create=False).in_old_layout()
+    ):
+        raise FsckUnavailableError(
+            f"the blobs in {settings.blob_dir} are in the old two-level layout: start "
+            "nexus serve once (it converts them), then check again"
+        )
     database = _open_database(settings)
     try:
         return _Checker(settings, database).run()
