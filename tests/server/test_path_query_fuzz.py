@@ -172,6 +172,10 @@ def test_an_accepted_name_is_the_bytes_decoded_once(wire: Wire, tail: bytes) -> 
         (b"path=/workspace/wire/%ff", "invalid_path"),
         (b"path=/workspace/wire/%ed%a0%80", "invalid_path"),  # a surrogate, UTF-8 style
         (b"path=/workspace/wire/%c0%ae%c0%ae", "invalid_path"),  # overlong '..'
+        (b"path=/workspace/wire/pct%zz", "invalid_path"),  # not an escape: no guessing
+        (b"path=/workspace/wire/pct%2", "invalid_path"),
+        (b"path=/workspace/wire/pct%", "invalid_path"),
+        (b"path=/workspace/wire&recursive=tr%zzue", "invalid_request"),
         (b"path=/workspace/wire/a&path=/workspace", "invalid_path"),  # which one?
         (b"path=/workspace/wire&recursive=true&recursive=false", "invalid_request"),
         (b"path=/workspace/wire&recursive=%ff", "invalid_request"),
