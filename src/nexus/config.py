@@ -290,7 +290,7 @@ class ClientSettings:
                 code="invalid_config",
             )
         url = given.get("url") or env.get("NEXUS_URL") or None
-        api_key = given.get("api_key") or env.get("NEXUS_API_KEY") or None
+        api_key = _api_key(given.get("api_key"), env.get("NEXUS_API_KEY"))
         data_dir = given.get("data_dir") or env.get("NEXUS_DATA_DIR") or None
         timeout = given.get("timeout", 30.0)
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
@@ -299,10 +299,28 @@ class ClientSettings:
             )
         return cls(
             url=str(url) if url else None,
-            api_key=str(api_key) if api_key else None,
+            api_key=api_key,
             data_dir=Path(str(data_dir)) if data_dir else None,
             timeout=float(timeout),
         )
+
+
+def _api_key(given: object, from_env: str | None) -> str | None:
+    """The key to use: the given one, else the environment's. One that is set but empty is
+    an error, not "no key": without a key the CLI acts as the admin through the local
+    socket, and `export NEXUS_API_KEY=$(cat missing-file)` in a script meant to run as a
+    user must not quietly make it the admin."""
+    for value, source in ((given, "api_key"), (from_env, "NEXUS_API_KEY")):
+        if value is None:
+            continue
+        if not str(value).strip():
+            raise NexusValidationError(
+                f"{source} is set but empty: give a key, or leave it unset to act through "
+                "the local admin socket",
+                code="invalid_config",
+            )
+        return str(value)
+    return None
 
 
 def admin_socket_override(environ: Mapping[str, str] | None = None) -> str | None:

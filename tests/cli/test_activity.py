@@ -25,7 +25,10 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
 def nexus(team: Deployment, user: str | None, *args: str) -> Result:
     assert team.server is not None
     if user is None:  # the local admin socket
-        env = {"NEXUS_ADMIN_SOCKET": team.server.admin_socket, "NEXUS_API_KEY": ""}
+        env: dict[str, str | None] = {
+            "NEXUS_ADMIN_SOCKET": team.server.admin_socket,
+            "NEXUS_API_KEY": None,
+        }
     else:
         env = {"NEXUS_URL": team.server.url, "NEXUS_API_KEY": team.keys[user]}
     return CliRunner().invoke(cli, list(args), env=env)

@@ -44,6 +44,22 @@ def test_options_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     client.close()
 
 
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["whoami"], {"NEXUS_API_KEY": ""}), (["--api-key", "", "whoami"], {"NEXUS_API_KEY": None})],
+)
+def test_an_empty_key_is_an_error_not_the_admin_socket(
+    tmp_path: Path, args: list[str], env: dict[str, str | None]
+) -> None:
+    # A socket is there to be used: an empty key must still not fall back to it.
+    sock = tmp_path / "admin.sock"
+    sock.touch()
+    result = CliRunner().invoke(cli, args, env={**env, "NEXUS_ADMIN_SOCKET": str(sock)})
+    assert result.exit_code != 0
+    assert "set but empty" in result.output
+    assert "system" not in result.output
+
+
 def test_without_key_uses_the_admin_socket_override(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -26,6 +26,28 @@ def test_bad_config_is_refused(config: dict[str, object]) -> None:
         ClientSettings.from_env(config, environ={})
 
 
+@pytest.mark.parametrize(
+    ("config", "env"),
+    [
+        ({"api_key": ""}, {}),
+        ({"api_key": " "}, {"NEXUS_API_KEY": "nxk_env"}),  # given wins, even empty
+        ({}, {"NEXUS_API_KEY": ""}),
+        ({"url": "http://x:1"}, {"NEXUS_API_KEY": "\n"}),
+    ],
+)
+def test_a_key_set_but_empty_is_refused_not_taken_for_no_key(
+    config: dict[str, object], env: dict[str, str]
+) -> None:
+    # No key means the local admin socket: an empty one must not quietly mean admin.
+    with pytest.raises(NexusValidationError, match="set but empty") as info:
+        ClientSettings.from_env(config, environ=env)
+    assert info.value.detail_code == "invalid_config"
+
+
+def test_an_unset_key_is_no_key() -> None:
+    assert ClientSettings.from_env({"api_key": None}, environ={}).api_key is None
+
+
 def test_server_settings_from_environment(tmp_path: Path) -> None:
     env = {"NEXUS_DATA_DIR": str(tmp_path), "NEXUS_DATABASE_URL": "postgresql://x/y"}
     settings = ServerSettings.from_env(env, port=9999)

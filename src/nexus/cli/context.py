@@ -135,7 +135,7 @@ def connection_options(command: F) -> F:
                 expose_value=False,
                 callback=_store,
                 help="API key (default: NEXUS_API_KEY). Without one, the local admin socket "
-                "is used.",
+                "is used; an empty one is an error.",
             ),
             click.option(
                 "--data-dir",
