@@ -212,8 +212,8 @@ def test_percent_encoding_is_decoded_exactly_once(wire: Wire) -> None:
     ],
 )
 def test_raw_bytes_in_the_request_line_are_a_400(wire: Wire, target: bytes) -> None:
-    """Bytes a URL may not hold: the HTTP parser refuses them (a plain-text 400) before any
-    route could misread them."""
+    """Bytes a URL may not hold: the HTTP parser refuses them (a 400 with the API's error
+    body) before any route could misread them."""
     address = httpx.URL(wire.url)
     with socket.create_connection((address.host, address.port or 80), timeout=10) as sock:
         sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -221,6 +221,7 @@ def test_raw_bytes_in_the_request_line_are_a_400(wire: Wire, target: bytes) -> N
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b'"reason": "invalid_request"' in answer, answer[:300]
 
 
 def test_names_with_odd_characters_round_trip_byte_exact(wire: Wire) -> None:
