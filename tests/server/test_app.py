@@ -66,6 +66,20 @@ def test_unknown_route_answers_with_the_error_body(client: TestClient, alice_key
     assert response.json()["error"]["code"] == "not_found"
 
 
+def test_a_route_with_a_trailing_slash_is_not_found_not_redirected(
+    client: TestClient, alice_key: str
+) -> None:
+    response = client.get(
+        "/api/v1/files/exists/",
+        params={"path": "/workspace"},
+        headers={"Authorization": f"Bearer {alice_key}", "Host": "evil.example"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_a_method_the_route_does_not_take_is_a_405_naming_the_allowed_ones(
     client: TestClient, alice_key: str
 ) -> None:

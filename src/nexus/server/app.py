@@ -39,6 +39,9 @@ def build_app(service: NexusService) -> FastAPI:
         description="Multi-user file server with relationship-based permissions.",
         responses=ERROR_RESPONSES,
         redoc_url=None,
+        # A route spelled with a trailing slash is not found, not redirected: Starlette's 307
+        # builds its Location from the client's Host header, and no route ends in '/'.
+        redirect_slashes=False,
     )
     app.state.service = service
     settings = service.runtime.settings
