@@ -12,8 +12,8 @@ bob), our private_data_stays_private check (tests/e2e/schemathesis_hooks.py: no 
 alice shows bob's secrets or paths, no request of hers on his paths succeeds) and, after
 the run, bob's data read back as bob, unchanged.
 
-The suite runs NEXUS_SCHEMATHESIS_EXAMPLES=100 examples per operation and phase (about
-6,000 requests, 1,000 at least); README.md gives the longer run. The seed is fixed
+The suite runs NEXUS_SCHEMATHESIS_EXAMPLES=30 examples per operation and phase (about
+2,500 requests, 1,000 at least); README.md gives the longer run. The seed is fixed
 (NEXUS_SCHEMATHESIS_SEED changes it), and schemathesis's summary is printed.
 """
 
@@ -42,7 +42,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ST = shutil.which("st") or str(Path(sys.executable).parent / "st")
-EXAMPLES = int(os.environ.get("NEXUS_SCHEMATHESIS_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("NEXUS_SCHEMATHESIS_EXAMPLES", "30"))
 SEED = os.environ.get("NEXUS_SCHEMATHESIS_SEED")
 MIN_REQUESTS = 1000
 PEERS = ("alice", "bob")
