@@ -16,3 +16,9 @@ def team(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]
     with deployment(request.param, tmp_path) as deployed:
         deployed.create_team()
         yield deployed
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked slow run first: pytest-xdist hands modules to its workers in this
+    order, and one left to the end would keep a worker busy alone while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -7,7 +7,7 @@ import pytest
 from benchmarks import http_ops
 from tests.support.postgres import require_postgres
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_http_benchmark_prints_a_table_per_backend() -> None:

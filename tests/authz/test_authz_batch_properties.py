@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
@@ -23,6 +24,8 @@ from nexus.authz.engine import VirtualRelation
 from nexus.db.engine import Database, open_engine
 from nexus.db.tables import metadata
 from nexus.files.schema import FILE_SCHEMA
+
+pytestmark = pytest.mark.slow
 
 NODES = [f"n{i}" for i in range(8)]
 USERS = ["alice", "bob"]

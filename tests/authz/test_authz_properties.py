@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,8 @@ from nexus.db.tables import metadata
 from nexus.errors import NexusValidationError
 
 from .conftest import FILE_SCHEMA
+
+pytestmark = pytest.mark.slow
 
 SCHEMA = parse_schema(FILE_SCHEMA)
 

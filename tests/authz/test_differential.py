@@ -17,6 +17,8 @@ import pytest
 from nexus.authz import SchemaError, parse_schema
 from tests.authz import differential as diff
 
+pytestmark = pytest.mark.slow
+
 FGA = diff.find_fga()
 SHORT_RUN_CASES = 50
 

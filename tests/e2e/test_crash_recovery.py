@@ -40,7 +40,7 @@ from nexus.errors import NexusError
 from tests.support.postgres import backend_database
 from tests.support.server_process import NEXUS, UNLIMITED, ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 WRITERS = ("admin", "alice", "bob", "carol")  # admin first: the first user is an admin
 SLOTS = 5  # file names per writer: f0..f4

@@ -24,7 +24,7 @@ import pytest
 from nexus.api.models import API_PREFIX
 from tests.support.live_team import LiveTeam, live_team
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CLIENTS = 64
 USERS = [f"user{index}" for index in range(8)]  # user0, the first, is an admin

@@ -37,7 +37,7 @@ import pytest
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
 from tests.support.server_process import UNLIMITED, ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")

@@ -45,7 +45,7 @@ import nexus
 from nexus.client.interface import NexusClient
 from tests.support.server_process import ServerProcess, free_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The user contract, kept in the project (a verbatim copy of the shared spec).

@@ -29,7 +29,7 @@ from tests.support.postgres import backend_database
 from tests.support.server_pair import ServerPair, UserApi
 from tests.support.server_process import ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 BACKENDS = ["sqlite", "postgresql"]
 SERVERS = ("a", "b")

@@ -20,6 +20,8 @@ from tests.support.server_pair import ServerPair
 from tests.support.server_process import ServerProcess
 from tests.support.team_server import start_team_server
 
+pytestmark = pytest.mark.slow
+
 DOC = "/workspace/notes.txt"
 TWO_HOURS = 7200.0
 

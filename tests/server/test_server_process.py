@@ -20,7 +20,7 @@ import pytest
 from nexus.client.http import ADMIN_SOCKET_URL, HttpClient
 from tests.support.server_process import ServerProcess
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.mark.parametrize("workers", [1, 2])
