@@ -191,7 +191,7 @@ class _RevisionCache:
         revision: int,
         subject: SubjectRef,
         relation: str,
-        objects: Iterable[ObjectRef],
+        objects: Sequence[ObjectRef],
         now: float,
     ) -> dict[ObjectRef, bool]:
         """The cached answers among ``objects`` (one lock for a whole listing)."""
@@ -207,7 +207,17 @@ class _RevisionCache:
             for until in [until for until in buckets if until <= now]:
                 # A tuple these answers relied on has expired: they may be wrong now.
                 self._answer_count -= len(buckets.pop(until))
+            wanted: set[ObjectRef] | None = None
             for bucket in buckets.values():
+                if len(bucket) * 8 < len(objects):
+                    # A few answers (a cold listing's folder itself) against 10,000
+                    # objects: walk the answers instead of the objects.
+                    if wanted is None:
+                        wanted = set(objects)
+                    for obj, answer in bucket.items():
+                        if obj in wanted:
+                            found[obj] = answer
+                    continue
                 for obj in objects:
                     allowed = bucket.get(obj)
                     if allowed is not None:
