@@ -260,6 +260,14 @@ class _RevisionCache:
         with self._lock:
             if revision != self._revision or not store:
                 return found  # (a new revision starts empty: a listing's 10,000 misses)
+            if isinstance(keys, Sequence) and len(store) * 8 < len(keys):
+                # A few cached (the folder's ancestors) against a cold listing's 10,000
+                # objects: walk the cache instead of probing it per object.
+                wanted = set(keys)
+                for key in [key for key in store if key in wanted]:
+                    store.move_to_end(key)
+                    found[key] = store[key]
+                return found
             for key in keys:
                 entry = store.get(key)
                 if entry is not None:
