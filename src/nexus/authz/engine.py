@@ -22,6 +22,8 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, filterfalse
+from operator import itemgetter
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -62,6 +64,9 @@ _INFINITY = 1 << 30
 _BATCH = ObjectRef("", "")
 _NO_TUPLES: Mapping[str, tuple[Relationship, ...]] = {}
 _T = TypeVar("_T")
+# An ObjectRef's type and id, read in C by map() (a batch of 10,000 objects in a listing).
+_TYPE_OF = itemgetter(0)
+_ID_OF = itemgetter(1)
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 # An object's tuples by relation; shared read-only between threads once cached.
@@ -186,7 +191,7 @@ class _RevisionCache:
         revision: int,
         subject: SubjectRef,
         relation: str,
-        objects: Iterable[ObjectRef],
+        objects: Sequence[ObjectRef],
         now: float,
     ) -> dict[ObjectRef, bool]:
         """The cached answers among ``objects`` (one lock for a whole listing)."""
@@ -202,7 +207,17 @@ class _RevisionCache:
             for until in [until for until in buckets if until <= now]:
                 # A tuple these answers relied on has expired: they may be wrong now.
                 self._answer_count -= len(buckets.pop(until))
+            wanted: set[ObjectRef] | None = None
             for bucket in buckets.values():
+                if len(bucket) * 8 < len(objects):
+                    # A few answers (a cold listing's folder itself) against 10,000
+                    # objects: walk the answers instead of the objects.
+                    if wanted is None:
+                        wanted = set(objects)
+                    for obj, answer in bucket.items():
+                        if obj in wanted:
+                            found[obj] = answer
+                    continue
                 for obj in objects:
                     allowed = bucket.get(obj)
                     if allowed is not None:
@@ -243,7 +258,15 @@ class _RevisionCache:
     def _get(self, revision: int, store: OrderedDict[_K, _V], keys: Iterable[_K]) -> dict[_K, _V]:
         found: dict[_K, _V] = {}
         with self._lock:
-            if revision != self._revision:
+            if revision != self._revision or not store:
+                return found  # (a new revision starts empty: a listing's 10,000 misses)
+            if isinstance(keys, Sequence) and len(store) * 8 < len(keys):
+                # A few cached (the folder's ancestors) against a cold listing's 10,000
+                # objects: walk the cache instead of probing it per object.
+                wanted = set(keys)
+                for key in [key for key in store if key in wanted]:
+                    store.move_to_end(key)
+                    found[key] = store[key]
                 return found
             for key in keys:
                 entry = store.get(key)
@@ -316,6 +339,11 @@ class _Context:
     # A batch's virtual edges as computed: (type, relation) -> object id -> subjects. Kept
     # apart from ``virtual`` so 10,000 siblings cost no key per object (see _check_set).
     batch_edges: dict[tuple[str, str], Mapping[str, Sequence[SubjectRef]]] = field(
+        default_factory=dict
+    )
+    # The same edges grouped: (type, relation) -> [(edges, the batch's objects that have
+    # them)], one group per distinct edge sequence (siblings share one: a listing has one).
+    batch_groups: dict[tuple[str, str], list[tuple[Sequence[SubjectRef], set[ObjectRef]]]] = field(
         default_factory=dict
     )
 
@@ -419,7 +447,7 @@ class PermissionEngine:
         objects: Sequence[ObjectRef],
     ) -> dict[ObjectRef, bool]:
         """``check`` for many objects of any types, sharing loads and intermediate results."""
-        for type_name in {obj.type for obj in objects}:
+        for type_name in set(map(_TYPE_OF, objects)):
             self._require_relation(type_name, relation)
         revision = None if is_dirty(conn) else self.store.revision(conn)
         if revision is not None and not self._cache.sync(revision):
@@ -431,7 +459,7 @@ class PermissionEngine:
             if len(results) == len(objects):
                 return results
         ctx = _Context(conn=conn, subject=subject, now=now, revision=revision)
-        todo = [obj for obj in objects if obj not in results]
+        todo = list(filterfalse(results.__contains__, objects)) if results else list(objects)
         if len(todo) >= self._subject_load_batch:
             # A listing: most of its objects' tuples name other people. Reading only
             # what concerns this subject beats reading (and caching) them all.
@@ -677,13 +705,17 @@ class PermissionEngine:
 
     def _load(self, ctx: _Context, objects: Iterable[ObjectRef]) -> None:
         """Fill ``ctx.tuples`` for ``objects``: from the cache when allowed, else the store."""
-        wanted = [obj for obj in objects if obj not in ctx.tuples]
+        known = ctx.tuples
+        wanted = list(filterfalse(known.__contains__, objects))
         if not wanted:
             return
         revision = ctx.revision
+        missing = wanted
         if revision is not None:
-            ctx.tuples.update(self._cache.tuples(revision, wanted))
-        missing = [obj for obj in wanted if obj not in ctx.tuples]
+            cached = self._cache.tuples(revision, wanted)
+            if cached:
+                known.update(cached)
+                missing = list(filterfalse(known.__contains__, wanted))
         if not missing:
             return
         if ctx.for_subject:
@@ -796,9 +828,15 @@ class PermissionEngine:
         only the tuples that concern this subject). Exact only where every answer is plain
         reachability, i.e. schemas without 'and'/'but not' (the caller makes sure).
         """
-        by_type: dict[str, list[ObjectRef]] = defaultdict(list)
-        for obj in objects:
-            by_type[obj.type].append(obj)
+        types = set(map(_TYPE_OF, objects))
+        by_type: dict[str, Sequence[ObjectRef]]
+        if len(types) == 1:  # a listing: all files
+            by_type = {types.pop(): objects}
+        else:
+            lists: dict[str, list[ObjectRef]] = defaultdict(list)
+            for obj in objects:
+                lists[obj.type].append(obj)
+            by_type = dict(lists)
         granted: set[ObjectRef] = set()
         for type_name, batch in by_type.items():
             self._prefetch_set(ctx, type_name, relation, batch)
@@ -814,21 +852,19 @@ class PermissionEngine:
     ) -> None:
         """Load what ``relation`` reads on ``batch``: its virtual edges and tuples, then
         (the usual way) the few objects they lead to, such as the shared parent."""
-        ids = [obj.id for obj in batch]
+        ids = list(map(_ID_OF, batch))
         leads: set[ObjectRef] = set()
         for name in self._virtual_leaves.get((type_name, relation), ()):
             edges_of = self._virtual[(type_name, name)](ctx.conn, ids)
             ctx.batch_edges[(type_name, name)] = edges_of
-            seen: set[int] = set()
-            for edges in edges_of.values():
-                if id(edges) not in seen:  # siblings share one sequence of edges
-                    seen.add(id(edges))
-                    leads.update(subject.object for subject in edges)
+            groups = _edge_groups(batch, edges_of)
+            ctx.batch_groups[(type_name, name)] = groups
+            for edges, _members in groups:
+                leads.update(subject.object for subject in edges)
         self._load(ctx, batch)
         tuples = ctx.tuples
-        for obj in batch:
-            if tuples.get(obj):
-                leads.update(self._neighbours(ctx, obj))
+        for obj in filter(tuples.get, batch):  # those with tuples (in C: most have none)
+            leads.update(self._neighbours(ctx, obj))
         self._prefetch(ctx, [obj for obj in leads if obj not in tuples])
 
     def _relation_set(
@@ -850,7 +886,7 @@ class PermissionEngine:
             result.granted.update(obj for obj in batch if obj.id == subject.id)
         if not self._typegraph.reaches(type_name, relation, subject.type, subject.relation):
             return result
-        remaining = [obj for obj in batch if obj not in result.granted]
+        remaining = list(filterfalse(result.granted.__contains__, batch))
         if depth >= self._max_depth:
             result.fail(
                 remaining,
@@ -867,7 +903,7 @@ class PermissionEngine:
                 found = self._part_set(ctx, type_name, relation, part, remaining, depth)
                 result.merge(found)
                 if found.granted:
-                    remaining = [obj for obj in remaining if obj not in found.granted]
+                    remaining = list(filterfalse(found.granted.__contains__, remaining))
         finally:
             del ctx.stack[key]
         return result.settled()
@@ -901,7 +937,9 @@ class PermissionEngine:
                 ctx.virtual[(obj, relation)] = tuple(edges_of[obj.id])
         else:
             tuples = ctx.tuples
-            holders = [obj for obj in batch if relation in tuples.get(obj, _NO_TUPLES)]
+            # filter() in C skips the many objects without tuples (a listing's loads read
+            # only those concerning the subject).
+            holders = [obj for obj in filter(tuples.get, batch) if relation in tuples[obj]]
         return self._each(holders, lambda obj: self._check_direct(ctx, obj, relation))
 
     def _tupleset_set(
@@ -916,23 +954,17 @@ class PermissionEngine:
         tupleset = rewrite.tupleset
         if (type_name, tupleset) not in self._virtual:
             tuples = ctx.tuples
-            holders = [obj for obj in batch if tupleset in tuples.get(obj, _NO_TUPLES)]
+            holders = [obj for obj in filter(tuples.get, batch) if tupleset in tuples[obj]]
             return self._each(holders, lambda obj: self._check_tupleset(ctx, obj, rewrite))
-        # Grouped by the identity of the edge sequence: siblings share one (the tree
-        # hands out one per parent), and hashing 10,000 equal tuples would cost more.
-        by_edges: dict[int, tuple[Sequence[SubjectRef], list[ObjectRef]]] = {}
-        edges_of = ctx.batch_edges.get((type_name, tupleset), {})
-        for obj in batch:
-            edges = edges_of.get(obj.id)
-            if edges:
-                group = by_edges.get(id(edges))
-                if group is None:
-                    group = by_edges[id(edges)] = (edges, [])
-                group[1].append(obj)
+        # The groups by edge sequence were made once for the whole batch (_prefetch_set);
+        # each is evaluated only if some of this batch is in it.
         result = _SetResult()
         allows = self.schema.allows_subject
         computed = rewrite.computed
-        for edges, objects in by_edges.values():
+        for edges, members in ctx.batch_groups.get((type_name, tupleset), ()):
+            objects = members.intersection(batch)
+            if not objects:
+                continue
             targets = [
                 s.object
                 for s in edges
@@ -1197,6 +1229,33 @@ class PermissionEngine:
             if not s.relation and not s.is_wildcard
         ]
         return _any(targets, lambda t: self._check(ctx, t, rewrite.computed))
+
+
+def _edge_groups(
+    batch: Sequence[ObjectRef], edges_of: Mapping[str, Sequence[SubjectRef]]
+) -> list[tuple[Sequence[SubjectRef], set[ObjectRef]]]:
+    """The objects of ``batch`` with edges, grouped by the identity of their edge sequence:
+    siblings share one (the tree hands out one per parent), and hashing 10,000 equal tuples
+    would cost more. In order of first appearance in ``batch``."""
+    values = list(edges_of.values())
+    distinct = [
+        edges for edges in dict(zip(map(id, values), values, strict=True)).values() if edges
+    ]
+    if not distinct:
+        return []
+    if len(distinct) == 1:
+        # A listing: one parent for all. Its members are those with any edges, found in C.
+        members = set(compress(batch, map(edges_of.get, map(_ID_OF, batch))))
+        return [(distinct[0], members)] if members else []
+    by_edges: dict[int, tuple[Sequence[SubjectRef], set[ObjectRef]]] = {}
+    for obj in batch:
+        edges = edges_of.get(obj.id)
+        if edges:
+            group = by_edges.get(id(edges))
+            if group is None:
+                group = by_edges[id(edges)] = (edges, set())
+            group[1].add(obj)
+    return list(by_edges.values())
 
 
 def _union_order(schema: Schema) -> dict[int, tuple[Rewrite, ...]]:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from nexus.errors import NexusFileNotFoundError, NexusPermissionError
 from nexus.files.namespaces import is_root, session_id_of
 from nexus.files.principal import Principal
-from nexus.files.runtime import Runtime, file_ref, user_ref
+from nexus.files.runtime import Runtime, file_ref, file_refs, user_ref
 from nexus.metadata import Entry
 from nexus.paths import parent, segments
 
@@ -92,11 +92,11 @@ class Access:
     ) -> list[bool]:
         if principal.is_admin:
             return [True] * len(entries)
-        objects = [file_ref(e.id) for e in entries]
+        objects = file_refs(entries)
         answers = self.runtime.engine.check_many(
             conn, user_ref(principal.user_id), relation, objects
         )
-        return [answers[obj] for obj in objects]
+        return list(map(answers.__getitem__, objects))
 
     def sees(self, conn: Connection, principal: Principal, path: str, entry: Entry) -> bool:
         return is_root(path) or self.can(conn, principal, "can_read", entry)

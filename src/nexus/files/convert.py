@@ -6,26 +6,40 @@ from nexus.api.models import FileInfo, KeyInfo, SessionInfo, UserInfo
 from nexus.files.namespaces import session_path
 from nexus.files.timestamps import iso, iso_or_none
 from nexus.identity import ApiKey, Session, User
-from nexus.metadata import Entry
+from nexus.metadata import DIRECTORY, Entry
 
 
 def file_info(entry: Entry, path: str) -> FileInfo:
     """The one mapping of an entry to its wire record: a fresh dict per call, so whoever
     receives it (a client's caller too) may change it without affecting anyone else."""
-    modified = iso(entry.modified_at)
+    # One unpacking instead of ten attribute reads (a listing maps 10,000 entries).
+    (
+        _id,
+        _parent,
+        name,
+        kind,
+        restricted,
+        version,
+        size,
+        blob_hash,
+        created_at,
+        modified_at,
+        owner,
+    ) = entry
+    modified = iso(modified_at)
     # Never written since created (most files of a big folder): format it once.
-    created = modified if entry.created_at == entry.modified_at else iso(entry.created_at)
+    created = modified if created_at == modified_at else iso(created_at)
     return {
         "path": path,
-        "name": entry.name,  # the path's last segment ('' for the root, as stored)
-        "type": "directory" if entry.is_directory else "file",
-        "size": entry.size,
+        "name": name,  # the path's last segment ('' for the root, as stored)
+        "type": "directory" if kind == DIRECTORY else "file",
+        "size": size,
         "modified": modified,
         "created": created,
-        "version": entry.version,
-        "etag": entry.blob_hash,
-        "owner": entry.owner or None,  # '' once the owner's account was deleted
-        "restricted": entry.restricted,
+        "version": version,
+        "etag": blob_hash,
+        "owner": owner or None,  # '' once the owner's account was deleted
+        "restricted": restricted,
     }
 
 

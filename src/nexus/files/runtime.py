@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from sqlalchemy import Connection
 
@@ -36,13 +37,22 @@ from nexus.identity import (
     UserStore,
     load_or_create_secret,
 )
-from nexus.metadata import DIRECTORY, TreeStore
+from nexus.metadata import DIRECTORY, Entry, TreeStore
 from nexus.metadata.activity import ActivityStore
 from nexus.paths import name, segments
 
 
 def file_ref(entry_id: int) -> ObjectRef:
     return ObjectRef(OBJECT_TYPE_FILE, str(entry_id))
+
+
+_new_tuple = tuple.__new__
+
+
+def file_refs(entries: Iterable[Entry]) -> list[ObjectRef]:
+    """``file_ref`` of each entry, for a listing's 10,000: tuple.__new__ skips the named
+    tuple's own __new__ (Python code), a third of the cost."""
+    return [_new_tuple(ObjectRef, (OBJECT_TYPE_FILE, str(entry[0]))) for entry in entries]
 
 
 def user_ref(user_id: str) -> SubjectRef:
@@ -88,13 +98,18 @@ def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation
         conn: Connection, ids: Sequence[str], *, inherit: bool
     ) -> Mapping[str, Sequence[SubjectRef]]:
         # isdecimal, not isdigit: int() refuses "²", which isdigit accepts.
-        numbered = [(child, int(child)) for child in ids if child.isdecimal()]
-        known = tree.known(conn, [number for _child, number in numbered])
+        children = list(filter(str.isdecimal, ids))
+        numbers = list(map(int, children))
+        entries = list(map(tree.known(conn, numbers).get, numbers))
+        if all(entries):  # (an Entry is a non-empty tuple: all found)
+            siblings = _siblings_edges(children, entries, inherit=inherit)
+            if siblings is not None:
+                return siblings
         # One tuple per parent, shared by all its children (a listing has 10,000 of them).
         shared: dict[int, tuple[SubjectRef, ...]] = {}
         found: dict[str, Sequence[SubjectRef]] = {}
-        for child, number in numbered:
-            entry = known.get(number)
+        # Two parallel lists, not a pair per child: 10,000 fewer objects for the collector.
+        for child, entry in zip(children, entries, strict=True):
             if entry is None or entry.parent_id is None:
                 continue
             if inherit and entry.restricted:
@@ -121,6 +136,30 @@ def _tree_relations(tree: TreeStore) -> Mapping[tuple[str, str], VirtualRelation
         (OBJECT_TYPE_FILE, "parent"): parents,
         (OBJECT_TYPE_FILE, "inherit_parent"): inherited_parents,
     }
+
+
+_PARENT_ID = attrgetter("parent_id")
+_RESTRICTED = attrgetter("restricted")
+
+
+def _siblings_edges(
+    children: list[str], entries: list[Entry | None], *, inherit: bool
+) -> dict[str, Sequence[SubjectRef]] | None:
+    """``edges`` for existing entries that all have one parent (a listing's 10,000), built
+    in C: the shared edge for each, or () for a restricted directory when ``inherit``.
+    None when they do not share a parent (the general loop answers then)."""
+    parent_ids = set(map(_PARENT_ID, entries))
+    if len(parent_ids) != 1:
+        return None
+    parent_id = parent_ids.pop()
+    if parent_id is None:
+        return {}  # the root has no parent
+    edge = (SubjectRef(OBJECT_TYPE_FILE, str(parent_id)),)
+    if not inherit:
+        return dict.fromkeys(children, edge)
+    # Indexed by the restricted flag: False -> the parent, True -> nothing to inherit.
+    either: tuple[Sequence[SubjectRef], Sequence[SubjectRef]] = (edge, ())
+    return dict(zip(children, map(either.__getitem__, map(_RESTRICTED, entries)), strict=True))
 
 
 def _tree_reverse_relations(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import filterfalse
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -48,7 +50,11 @@ _ENTRY_COLUMNS = (
     "id, parent_id, name, kind, restricted, version, size, blob_hash, created_at, "
     "modified_at, owner"
 )
-_CHILDREN_SQL = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE parent_id = ? ORDER BY name"
+# Without parent_id: the caller knows it (one int fewer to convert per row of 10,000).
+_CHILDREN_SQL = (
+    "SELECT id, name, kind, restricted, version, size, blob_hash, created_at, modified_at, owner"
+    " FROM entries WHERE parent_id = ? ORDER BY name"
+)
 _CREATE_SQL = (
     "INSERT INTO entries (parent_id, name, kind, restricted, version, size, blob_hash,"
     " created_at, modified_at, owner) VALUES (?, ?, ?, FALSE, 0, 0, NULL, ?, ?, ?)"
@@ -83,6 +89,10 @@ def _resolve_sql(segment_at_depth: str) -> str:
 
 _RESOLVE_SQLITE = _resolve_sql("json_extract(?, '$[' || walk.depth || ']')")
 _RESOLVE_POSTGRESQL = _resolve_sql("(?::text[])[walk.depth + 1]")
+
+
+_ENTRY_ID = itemgetter(0)
+_new_tuple = tuple.__new__
 
 
 def _entry_from_columns(row: tuple[Any, ...]) -> Entry:
@@ -180,9 +190,14 @@ class TreeStore:
     def children(self, conn: Connection, parent_id: int) -> list[Entry]:
         """The entries directly below ``parent_id``, by name. A listing's main read (10,000
         rows for a big folder), so it runs on the driver (see nexus.db.fast)."""
-        rows = fast.fetch_all(conn, _CHILDREN_SQL, [parent_id])
-        found = [_entry_from_columns(row) for row in rows]
-        _memo(conn).update(zip([entry.id for entry in found], found, strict=True))
+        with fast.each_row(conn, _CHILDREN_SQL, [parent_id]) as rows:
+            # As _entry_from_columns, inline: a call per row and Entry's own __new__ (Python
+            # code, for its keywords) cost more than building the tuple itself.
+            found: list[Entry] = [
+                _new_tuple(Entry, (i, parent_id, n, k, bool(r), v, s, b, c, m, o))
+                for i, n, k, r, v, s, b, c, m, o in rows
+            ]
+        _memo(conn).update(zip(map(_ENTRY_ID, found), found, strict=True))
         return found
 
     def resolve(self, conn: Connection, path: str) -> list[Entry]:
@@ -345,7 +360,7 @@ class TreeStore:
         transaction has already seen come from its memo (a listing's children do), the
         rest in one batch. For walking parent links of many entries without a copy each."""
         memo = _memo(conn)
-        missing = [entry_id for entry_id in entry_ids if entry_id not in memo]
+        missing = list(filterfalse(memo.__contains__, entry_ids))
         if missing:
             self.get_many(conn, missing)
         return memo
