@@ -30,17 +30,22 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    """A process's command line; empty once it has gone (a worker just killed, a child
+    ending between the listing of /proc and this read)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _workers(server: ServerProcess, count: int, timeout: float = 60.0) -> set[int]:
     """The server's worker processes, once ``count`` of them are up (the supervisor also
     starts a multiprocessing helper child, which is not a worker)."""
     assert server.process is not None
     deadline = time.monotonic() + timeout
     while True:
-        workers = {
-            pid
-            for pid in _children(server.process.pid)
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        }
+        workers = {pid for pid in _children(server.process.pid) if b"spawn_main" in _cmdline(pid)}
         if len(workers) >= count or time.monotonic() > deadline:
             return workers
         time.sleep(0.1)
