@@ -107,9 +107,23 @@ def test_workers_share_both_sockets_and_see_each_others_writes(server: ServerPro
     assert not Path(server.data_dir / "server.json").exists()
 
 
+def _started_workers(server: ServerProcess, count: int, timeout: float = 60.0) -> int:
+    """How many workers have logged the end of their startup, once ``count`` have."""
+    deadline = time.monotonic() + timeout
+    while True:
+        started = server.log().count("Application startup complete.")
+        if started >= count or time.monotonic() > deadline:
+            return started
+        time.sleep(0.1)
+
+
 def test_a_dead_worker_is_replaced(server: ServerProcess) -> None:
     try:
         first = _workers(server, 2)
+        # Kill a worker that is serving: one killed while it is still starting, before it
+        # has answered the supervisor's first ping, leaves uvicorn's supervisor waiting out
+        # its health-check timeout (60 s) before it notices (README, "Worker processes").
+        assert _started_workers(server, 2) >= 2
         victim = min(first)
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 60
