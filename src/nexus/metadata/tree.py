@@ -121,8 +121,11 @@ def _memo(conn: Connection) -> dict[int, Entry]:
     Permission checks walk up the tree; the entries along the path were just read by path
     resolution, so the walk needs no further queries. The memo lives exactly as long as the
     transaction (a pooled connection's ``info`` outlives it, so the transaction is the key).
+    The innermost one: writes that share a commit run in savepoints of one transaction
+    (db/group_commit.py), and one rolled back must not leave entries (whose ids SQLite may
+    hand out again) in the next one's memo.
     """
-    transaction = conn.get_transaction()
+    transaction = conn.get_nested_transaction() or conn.get_transaction()
     slot = conn.info.get(_MEMO_KEY)
     if slot is None or slot[0] is not transaction:
         slot = (transaction, {})
