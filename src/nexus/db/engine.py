@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from nexus.db.group_commit import GroupCommit
+
 _WRITE_OPTION = "nexus_write"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -119,6 +121,8 @@ class Database:
         self._writers = (
             _SQLiteWriterQueue(_sqlite_file(engine)) if engine.dialect.name == "sqlite" else None
         )
+        # PostgreSQL runs writers side by side and groups their commits itself.
+        self._group_commit = GroupCommit(self._write_alone) if self._writers else None
 
     @property
     def dialect(self) -> str:
@@ -131,7 +135,18 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One atomic write transaction; everything in it commits or nothing does."""
+        """One atomic write transaction; everything in it commits or nothing does. On
+        SQLite, writes that meet at the write lock share one commit (group_commit.py); the
+        block ends only once its work is committed."""
+        if self._group_commit is None:
+            with self._write_alone() as connection:
+                yield connection
+        else:
+            with self._group_commit.write() as connection:
+                yield connection
+
+    @contextmanager
+    def _write_alone(self) -> Iterator[Connection]:
         with (
             self._writers.turn() if self._writers else nullcontext(),
             self.engine.connect() as connection,
