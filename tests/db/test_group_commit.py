@@ -96,6 +96,7 @@ def test_concurrent_writes_share_commits_and_all_are_kept(database: Database) ->
 def test_a_failing_writer_loses_only_its_own_work(database: Database) -> None:
     leader, release = _leader_holding(database, "leader")
     errors: dict[str, BaseException] = {}
+    seen_after_refusal: set[str] = set()
 
     def failing() -> None:
         try:
@@ -104,6 +105,8 @@ def test_a_failing_writer_loses_only_its_own_work(database: Database) -> None:
                 raise RuntimeError("the caller's own failure")
         except RuntimeError as error:
             errors["failing"] = error
+            # Refused only once the batch has committed: what it ran into is there to read.
+            seen_after_refusal.update(_names(database))
 
     threads = [threading.Thread(target=failing)]
     threads[0].start()
@@ -115,6 +118,7 @@ def test_a_failing_writer_loses_only_its_own_work(database: Database) -> None:
     for thread in [leader, *threads]:
         thread.join(30)
     assert str(errors["failing"]) == "the caller's own failure"
+    assert seen_after_refusal == {"leader", "after"}
     assert _names(database) == {"leader", "after"}
 
 

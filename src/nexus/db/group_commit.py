@@ -9,9 +9,10 @@ batch and, in arrival order, run their work on the leader's connection, each in 
 savepoint; one COMMIT then makes the whole batch durable. Nobody's ``with`` block ends
 before that COMMIT has, so an acknowledged write is as durable as before.
 
-A writer whose work raises rolls back its own savepoint and gets its own error; the rest
-of the batch goes on. A COMMIT that fails (an I/O error, a full disk) fails every writer
-whose work was in the batch, and none of it is kept.
+A writer whose work raises rolls back its own savepoint and gets its own error once the
+batch has committed (its refusal may rest on an earlier writer's work, which a caller
+reading again must find); the rest of the batch goes on. A COMMIT that fails (an I/O
+error, a full disk) fails every writer whose work was in the batch, and none of it is kept.
 """
 
 from __future__ import annotations
@@ -138,8 +139,14 @@ class GroupCommit:
         assert batch.connection is not None
         try:
             yield from _in_savepoint(batch.connection)
-        finally:
+        except BaseException:
             writer.finished.set()
+            # Not before the batch has committed: a refusal may rest on what an earlier
+            # writer of the batch did ("file is at version 3"), and the caller who reads
+            # again at once must find it.
+            batch.done.wait()
+            raise
+        writer.finished.set()
         batch.done.wait()
         if batch.error is not None:
             raise batch.error
