@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nexus import NexusFileNotFoundError, NexusPermissionError, NexusValidationError
-from tests.api.helpers import check, clients, grant, paths, raises
+from tests.api.helpers import check, clients, grant, paths, raises, revoke
 from tests.support.deployments import Deployment
 
 PROJECT = "/workspace/team-project"
@@ -138,14 +138,16 @@ def test_a_writer_cannot_move_a_restricted_folder_out_of_reach(team: Deployment)
     assert alice.read(f"{PROJECT}/sub/confidential/strategy.md") == b"Confidential strategy"
 
 
-def test_a_writer_who_moves_a_file_under_his_folder_does_not_become_its_owner(
+def test_a_folder_owner_who_moves_a_file_under_his_folder_does_not_become_its_owner(
     team: Deployment,
 ) -> None:
     alice, bob, carol = clients(team, "alice", "bob", "carol")
-    alice.write(f"{PROJECT}/alice.md", b"alice's work")
-    grant(alice, "bob", PROJECT, "can_write")
+    bob.mkdir("/workspace/bob-team")
+    grant(bob, "alice", "/workspace/bob-team", "can_write")
+    alice.write("/workspace/bob-team/alice.md", b"alice's work")
     bob.mkdir("/workspace/bob-home")
-    bob.move(f"{PROJECT}/alice.md", "/workspace/bob-home/alice.md")  # writers may move
+    # Bob owns the folder Alice's file is in, so he may take it elsewhere (decision 1b).
+    bob.move("/workspace/bob-team/alice.md", "/workspace/bob-home/alice.md")
 
     moved = "/workspace/bob-home/alice.md"
     assert check(bob, "bob", moved, "owner") is False
@@ -159,3 +161,33 @@ def test_a_writer_who_moves_a_file_under_his_folder_does_not_become_its_owner(
     assert check(alice, "alice", moved, "owner") is True
     with raises(NexusPermissionError, "permission_denied"):
         carol.read(moved)
+
+
+def test_a_writer_renames_in_place_but_cannot_carry_a_file_off(team: Deployment) -> None:
+    """Found by the attacker review: Bob, a writer of Alice's folder, moved her file into a
+    restricted folder of his inside it; she could no longer list, move or delete it, and
+    he read her later edits after she revoked his grant."""
+    alice, bob = clients(team, "alice", "bob")
+    alice.write(f"{PROJECT}/a.txt", b"alice's")
+    grant(alice, "bob", PROJECT, "can_write")
+    bob.mkdir(f"{PROJECT}/sub")
+    bob.mkdir("/workspace/bob-home")
+    for destination in (f"{PROJECT}/sub/a.txt", "/workspace/bob-home/a.txt"):
+        with raises(NexusPermissionError, "owner_required"):
+            bob.move(f"{PROJECT}/a.txt", destination)
+    bob.set_restricted(f"{PROJECT}/sub", True)
+    with raises(NexusPermissionError, "owner_required"):
+        bob.move(f"{PROJECT}/a.txt", f"{PROJECT}/sub/a.txt")
+    assert [e["name"] for e in alice.list_files(PROJECT) if e["name"] == "a.txt"] == ["a.txt"]
+
+    # Renaming in place is still a writer's; the owner moves it wherever she may write.
+    assert bob.move(f"{PROJECT}/a.txt", f"{PROJECT}/b.txt")["path"] == f"{PROJECT}/b.txt"
+    alice.mkdir(f"{PROJECT}/archive")
+    alice.move(f"{PROJECT}/b.txt", f"{PROJECT}/archive/b.txt")
+    # Bob's own folder is his to move, even out of Alice's.
+    bob.move(f"{PROJECT}/sub", "/workspace/bob-home/sub")
+
+    revoke(alice, "bob", PROJECT, "can_write")
+    alice.write(f"{PROJECT}/archive/b.txt", b"alice's edit")
+    with raises(NexusPermissionError, "permission_denied"):
+        bob.read(f"{PROJECT}/archive/b.txt")

@@ -78,7 +78,8 @@ def test_a_lock_stops_everyone_else_and_not_its_holder(
         "append": lambda: service.files.append(bob, DOC, b"bob"),
         "delete": lambda: service.files.delete(bob, DOC),
         "rename": lambda: service.files.move(bob, DOC, f"{PROJECT}/renamed.md"),
-        "move": lambda: service.files.move(bob, DOC, f"{PROJECT}/elsewhere/doc.md"),
+        # Only owners (and admins) move a file to another folder (decision 1b).
+        "move": lambda: service.files.move(admin, DOC, f"{PROJECT}/elsewhere/doc.md"),
         "admin write": lambda: service.files.write(admin, DOC, b"admin"),
         "restore": lambda: service.versions.restore_version(bob, DOC, 1),
     }

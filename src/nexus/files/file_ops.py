@@ -13,6 +13,7 @@ from nexus.errors import (
     NexusConflictError,
     NexusFileExistsError,
     NexusPayloadTooLargeError,
+    NexusPermissionError,
     NexusValidationError,
 )
 from nexus.files.access import Access, Resolved, denied
@@ -418,6 +419,27 @@ class FileOperations:
         # /workspace: anyone may put their own things there, as when creating them.
         return is_root(path) and self.access.can(conn, principal, "can_create", directory)
 
+    def _require_may_relocate(
+        self,
+        conn: Connection,
+        principal: Principal,
+        source: Resolved,
+    ) -> None:
+        """Moving to another folder (decision 1b): a writer renames in place, but only the
+        entry's owners, or the owners of a folder above it, take it elsewhere. A writer
+        could otherwise carry a collaborator's file out of their sight (under a folder of
+        his own, restricted or not) and keep reading it after his grant is revoked."""
+        # Entry first, then its folders from the nearest up (the root's owner is the system).
+        if not any(
+            self.access.can(conn, principal, "owner", entry) for entry in reversed(source.chain)
+        ):
+            raise NexusPermissionError(
+                f"only an owner of {source.path} or of a folder above it may move it to "
+                f"another folder: {source.path}",
+                path=source.path,
+                code="owner_required",
+            )
+
     @audited("move", path="src", target="dst")
     def move(self, principal: Principal, src: str, dst: str) -> FileInfo:
         """Rename or move; grants, versions and ownership follow the entry's stable id."""
@@ -451,6 +473,8 @@ class FileOperations:
                 raise denied(dst)
             if not self._may_move_into(conn, principal, destination, parent(dst)):
                 raise denied(dst)
+            if destination.id != source.entry.parent_id:
+                self._require_may_relocate(conn, principal, source)
             if not destination.is_directory:
                 raise NexusValidationError(
                     f"not a directory: {parent(dst)}", path=dst, code="not_a_directory"
