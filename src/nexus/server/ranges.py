@@ -44,12 +44,12 @@ def requested_range(
     if not dash or not _digits(first, last):
         raise RangeNotSatisfiable(f"malformed range {header!r}")
     if not first:  # bytes=-n: the last n bytes
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable(f"range {header!r} selects nothing")
         return ByteRange(max(size - suffix, 0), size - 1)
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if end < start:
         raise RangeNotSatisfiable(f"range {header!r} ends before it starts")
     if start >= size:
@@ -57,15 +57,18 @@ def requested_range(
     return ByteRange(start, min(end, size - 1))
 
 
-# Twenty digits reach past any file size; longer numbers are no position worth parsing.
+# Twenty digits reach past any file size: a longer number is a position past every end
+# (a client asking for "the rest" with a huge length), read as this bound, not parsed.
 _MAX_DIGITS = 20
+_PAST_ANY_END = 10**_MAX_DIGITS
 
 
 def _digits(first: str, last: str) -> bool:
     """Both parts are unsigned decimal numbers or empty, and not both empty."""
     if not (first or last):
         return False
-    return all(
-        (not part) or (part.isascii() and part.isdigit() and len(part) <= _MAX_DIGITS)
-        for part in (first, last)
-    )
+    return all((not part) or (part.isascii() and part.isdigit()) for part in (first, last))
+
+
+def _position(digits: str) -> int:
+    return _PAST_ANY_END if len(digits) > _MAX_DIGITS else int(digits)
