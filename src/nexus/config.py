@@ -319,7 +319,16 @@ def _api_key(given: object, from_env: str | None) -> str | None:
                 "the local admin socket",
                 code="invalid_config",
             )
-        return str(value)
+        key = str(value)
+        if not all("!" <= char <= "~" for char in key):
+            # Keys are visible ASCII; anything else cannot go in an HTTP header (it raised a
+            # UnicodeEncodeError, or "cannot reach the server" for a newline).
+            raise NexusValidationError(
+                f"{source} holds a character no API key has (spaces, control characters "
+                "or non-ASCII): check what was pasted",
+                code="invalid_config",
+            )
+        return key
     return None
 
 

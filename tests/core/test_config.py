@@ -44,6 +44,15 @@ def test_a_key_set_but_empty_is_refused_not_taken_for_no_key(
     assert info.value.detail_code == "invalid_config"
 
 
+@pytest.mark.parametrize("key", ["nxk_é", "nxk_a\nb", "nxk_a b", "nxk_\x00", " nxk_a"])
+def test_a_key_with_characters_no_key_has_is_refused(key: str) -> None:
+    # It could not go in an HTTP header: a UnicodeEncodeError, or "cannot reach" for "\n".
+    for config, env in (({"api_key": key}, {}), ({}, {"NEXUS_API_KEY": key})):
+        with pytest.raises(NexusValidationError, match="no API key has") as info:
+            ClientSettings.from_env({"url": "http://x:1", **config}, environ=env)
+        assert info.value.detail_code == "invalid_config"
+
+
 def test_an_unset_key_is_no_key() -> None:
     assert ClientSettings.from_env({"api_key": None}, environ={}).api_key is None
 
