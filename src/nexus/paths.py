@@ -90,6 +90,24 @@ def normalize_file(path: object) -> str:
     return canonical
 
 
+def names_directory(path: object) -> bool:
+    """Whether ``path`` is spelled with a trailing slash, which names a directory (the root
+    aside, which is one anyway)."""
+    return isinstance(path, str) and len(path) > 1 and path.endswith("/")
+
+
+def refuse_file_as_directory(path: str, kind_is_file: bool, spelled: object) -> None:
+    """A move or copy of a file to a path spelled as a directory (``new/``) would make a
+    file of that name: refused, as ``mv a.txt new/`` is when ``new`` is no directory."""
+    if kind_is_file and names_directory(spelled):
+        raise NexusValidationError(
+            f"invalid destination {shown(path + '/')}: a path ending in '/' names a "
+            "directory, and the source is a file",
+            path=path,
+            code="not_a_directory",
+        )
+
+
 def segments(path: str) -> list[str]:
     """The names along a canonical path; the root has none."""
     return [] if path == ROOT else path[1:].split("/")

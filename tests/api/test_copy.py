@@ -75,6 +75,12 @@ def test_copy_refusals_match_in_both_clients(team: Deployment) -> None:
             alice.copy(DOC, bad)  # type: ignore[arg-type]
     assert alice.exists("/workspace/x.md") is False
     assert alice.read(f"{PROJECT}/other.md") == b"other"
+    # A file copied to a path spelled as a directory would be a file of that name.
+    with raises(NexusValidationError, "not_a_directory"):
+        alice.copy(DOC, "/workspace/newdir/")
+    assert alice.exists("/workspace/newdir") is False
+    alice.copy(PROJECT, "/workspace/project-copy/")  # a folder may be named so
+    assert alice.stat("/workspace/project-copy")["type"] == "directory"
 
 
 def test_copy_on_the_wire(team: Deployment) -> None:

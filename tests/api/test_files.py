@@ -132,6 +132,13 @@ def test_delete_and_move(team: Deployment) -> None:
     alice.write(f"{PROJECT}/a.txt", b"a")
     alice.write(f"{PROJECT}/sub/b.txt", b"b")
 
+    # A file moved to a path spelled as a directory would become a file of that name.
+    with raises(NexusValidationError, "not_a_directory"):
+        alice.move(f"{PROJECT}/a.txt", f"{PROJECT}/new/")
+    assert alice.exists(f"{PROJECT}/new") is False
+    alice.move(f"{PROJECT}/sub", f"{PROJECT}/sub2/")  # a folder may be named so
+    alice.move(f"{PROJECT}/sub2", f"{PROJECT}/sub")
+
     alice.delete(f"{PROJECT}/a.txt")
     assert alice.exists(f"{PROJECT}/a.txt") is False
     with raises(NexusFileNotFoundError, "not_found"):

@@ -75,6 +75,13 @@ def path(value: object, name: str = "path") -> str:
     return paths.normalize(value)
 
 
+def destination(value: object, name: str = "dst") -> str:
+    """A move's or copy's destination in canonical form, keeping a trailing slash: the
+    service refuses to make a file of a path spelled as a directory (``new/``)."""
+    canonical = path(value, name)
+    return canonical + "/" if paths.names_directory(value) and canonical != "/" else canonical
+
+
 def file_path(value: object, name: str = "path") -> str:
     """A path that names a file (written or appended to): no trailing slash."""
     path(value, name)

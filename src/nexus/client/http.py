@@ -387,11 +387,11 @@ class HttpClient(NexusClient):
         return cast(list[Record], listing["entries"])
 
     def move(self, src: str, dst: str) -> Record:
-        body = models.MoveRequest(src=check.path(src, "src"), dst=check.path(dst, "dst"))
+        body = models.MoveRequest(src=check.path(src, "src"), dst=check.destination(dst))
         return self._file_call("POST", "/files/move", json_body=body.model_dump())
 
     def copy(self, src: str, dst: str) -> Record:
-        body = models.CopyRequest(src=check.path(src, "src"), dst=check.path(dst, "dst"))
+        body = models.CopyRequest(src=check.path(src, "src"), dst=check.destination(dst))
         return self._file_call("POST", "/files/copy", json_body=body.model_dump())
 
     def set_restricted(self, path: str, restricted: bool = True) -> Record:

@@ -154,12 +154,12 @@ class EmbeddedClient(NexusClient):
 
     def move(self, src: str, dst: str) -> Record:
         return _file(
-            self._svc.files.move(self._principal, check.path(src, "src"), check.path(dst, "dst"))
+            self._svc.files.move(self._principal, check.path(src, "src"), check.destination(dst))
         )
 
     def copy(self, src: str, dst: str) -> Record:
         return _file(
-            self._svc.copies.copy(self._principal, check.path(src, "src"), check.path(dst, "dst"))
+            self._svc.copies.copy(self._principal, check.path(src, "src"), check.destination(dst))
         )
 
     def set_restricted(self, path: str, restricted: bool = True) -> Record:

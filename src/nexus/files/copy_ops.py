@@ -25,7 +25,7 @@ from nexus.files.namespaces import is_root
 from nexus.files.principal import Principal
 from nexus.files.runtime import Runtime, file_ref, user_ref
 from nexus.metadata import Entry
-from nexus.paths import MAX_PATH_DEPTH, is_within, normalize, segments
+from nexus.paths import MAX_PATH_DEPTH, is_within, normalize, refuse_file_as_directory, segments
 
 # One copy is one transaction, which holds SQLite's single write lock while it runs; the
 # bound keeps that to about a second. Bigger trees are copied folder by folder.
@@ -53,16 +53,18 @@ class CopyOperations:
         """Copy ``src`` (a file, or a directory with what the caller sees below it) to the
         new path ``dst``; returns the copy's record. Needs read on the source and the right
         to create at ``dst``; an existing ``dst`` is NexusFileExistsError (no overwrite)."""
+        spelled_dst = dst
         src, dst = normalize(src), normalize(dst)
         if is_within(dst, src):
             raise NexusValidationError(
                 f"cannot copy {src} into itself ({dst})", path=dst, code="copy_into_itself"
             )
-        return retry_create_races(lambda: self._copy_once(principal, src, dst))
+        return retry_create_races(lambda: self._copy_once(principal, src, dst, spelled_dst))
 
-    def _copy_once(self, principal: Principal, src: str, dst: str) -> FileInfo:
+    def _copy_once(self, principal: Principal, src: str, dst: str, spelled_dst: str) -> FileInfo:
         with self.runtime.db.write() as conn:
             source = self.access.find(conn, principal, src).entry
+            refuse_file_as_directory(dst, not source.is_directory, spelled_dst)
             if is_root(src):
                 raise NexusValidationError(
                     f"cannot copy {src}: it is a namespace root", path=src, code="namespace_root"

@@ -36,7 +36,15 @@ from nexus.files.removal import remove_subtree
 from nexus.files.runtime import Runtime
 from nexus.files.validation import optional_version
 from nexus.metadata import DIRECTORY, FILE, Entry
-from nexus.paths import MAX_PATH_DEPTH, is_within, normalize, normalize_file, parent, segments
+from nexus.paths import (
+    MAX_PATH_DEPTH,
+    is_within,
+    normalize,
+    normalize_file,
+    parent,
+    refuse_file_as_directory,
+    segments,
+)
 
 # Appends retry when another writer moved the file between reading and committing.
 MAX_APPEND_ATTEMPTS = 100
@@ -443,6 +451,7 @@ class FileOperations:
     @audited("move", path="src", target="dst")
     def move(self, principal: Principal, src: str, dst: str) -> FileInfo:
         """Rename or move; grants, versions and ownership follow the entry's stable id."""
+        spelled_dst = dst
         src, dst = normalize(src), normalize(dst)
         if is_within(dst, src):
             raise NexusValidationError(
@@ -450,6 +459,7 @@ class FileOperations:
             )
         with self.runtime.db.write() as conn:
             source = self.access.find(conn, principal, src)
+            refuse_file_as_directory(dst, not source.entry.is_directory, spelled_dst)
             _protect_structure(src, "move")
             _protect_structure(dst, "replace")
             below = (
