@@ -313,13 +313,17 @@ def _api_key(given: object, from_env: str | None) -> str | None:
     for value, source in ((given, "api_key"), (from_env, "NEXUS_API_KEY")):
         if value is None:
             continue
-        if not str(value).strip():
+        if not isinstance(value, str):
+            raise NexusValidationError(
+                f"{source} must be a string, not {type(value).__name__}", code="invalid_config"
+            )
+        if not value.strip():
             raise NexusValidationError(
                 f"{source} is set but empty: give a key, or leave it unset to act through "
                 "the local admin socket",
                 code="invalid_config",
             )
-        key = str(value)
+        key = value
         if not all("!" <= char <= "~" for char in key):
             # Keys are visible ASCII; anything else cannot go in an HTTP header (it raised a
             # UnicodeEncodeError, or "cannot reach the server" for a newline).

@@ -187,6 +187,20 @@ def test_a_writer_renames_in_place_but_cannot_carry_a_file_off(team: Deployment)
     # Bob's own folder is his to move, even out of Alice's.
     bob.move(f"{PROJECT}/sub", "/workspace/bob-home/sub")
 
+    # The trap of the second review: Bob renames Alice's folder away, makes one of his own
+    # under its name, and she saves there. He owns that folder, not what she put in it.
+    alice.write(f"{PROJECT}/reports/q1.md", b"q1")
+    bob.move(f"{PROJECT}/reports", f"{PROJECT}/reports.old")
+    bob.mkdir(f"{PROJECT}/reports")
+    alice.write(f"{PROJECT}/reports/q2.md", b"q2")
+    with raises(NexusPermissionError, "owner_required"):
+        bob.move(f"{PROJECT}/reports", "/workspace/bob-home/reports")
+    assert alice.read(f"{PROJECT}/reports/q2.md") == b"q2"
+    # A folder that holds only what he owns is his to take.
+    bob.mkdir(f"{PROJECT}/mine/deeper")
+    bob.write(f"{PROJECT}/mine/deeper/notes.md", b"bob's")
+    bob.move(f"{PROJECT}/mine", "/workspace/bob-home/mine")
+
     revoke(alice, "bob", PROJECT, "can_write")
     alice.write(f"{PROJECT}/archive/b.txt", b"alice's edit")
     with raises(NexusPermissionError, "permission_denied"):

@@ -53,6 +53,14 @@ def test_a_key_with_characters_no_key_has_is_refused(key: str) -> None:
         assert info.value.detail_code == "invalid_config"
 
 
+@pytest.mark.parametrize("key", [b"nxk_abc", 123, ["nxk_abc"]])
+def test_a_key_that_is_no_string_is_refused(key: object) -> None:
+    # It was turned into text ("b'nxk_abc'") and sent, to fail as an invalid key.
+    with pytest.raises(NexusValidationError, match="must be a string") as info:
+        ClientSettings.from_env({"url": "http://x:1", "api_key": key}, environ={})
+    assert info.value.detail_code == "invalid_config"
+
+
 def test_an_unset_key_is_no_key() -> None:
     assert ClientSettings.from_env({"api_key": None}, environ={}).api_key is None
 

@@ -70,6 +70,8 @@ def test_ranges_in_every_form(wire: Wire) -> None:
         # Past every file: read as the end, not refused as malformed.
         "bytes=7-" + "9" * 30: (b"789", "bytes 7-9/10"),
         "bytes=-" + "9" * 30: (DIGITS, "bytes 0-9/10"),
+        # Leading zeros are allowed, however many.
+        "bytes=" + "0" * 30 + "1-" + "0" * 30 + "2": (b"12", "bytes 1-2/10"),
         "bytes = 2 - 3": (b"23", "bytes 2-3/10"),
     }
     for header, (content, content_range) in expected.items():

@@ -428,25 +428,25 @@ class FileOperations:
         return is_root(path) and self.access.can(conn, principal, "can_create", directory)
 
     def _require_may_relocate(
-        self,
-        conn: Connection,
-        principal: Principal,
-        source: Resolved,
+        self, conn: Connection, principal: Principal, source: Resolved, below: Sequence[Entry]
     ) -> None:
-        """Moving to another folder (decision 1b): a writer renames in place, but only the
-        entry's owners, or the owners of a folder above it, take it elsewhere. A writer
-        could otherwise carry a collaborator's file out of their sight (under a folder of
-        his own, restricted or not) and keep reading it after his grant is revoked."""
-        # Entry first, then its folders from the nearest up (the root's owner is the system).
-        if not any(
-            self.access.can(conn, principal, "owner", entry) for entry in reversed(source.chain)
-        ):
-            raise NexusPermissionError(
-                f"only an owner of {source.path} or of a folder above it may move it to "
-                f"another folder: {source.path}",
-                path=source.path,
-                code="owner_required",
-            )
+        """Moving to another folder (decision 1b): a writer renames in place, but only an
+        owner of a folder above the entry, or the direct owner of the entry and of all it
+        holds, takes it elsewhere. A writer could otherwise carry a collaborator's file out
+        of their sight (into a folder of his own, or inside one he made where she saved it)
+        and keep reading it after his grant is revoked."""
+        # The folders above, nearest first (the namespace roots belong to the system).
+        above = reversed(source.chain[:-1])
+        if any(self.access.can(conn, principal, "owner", folder) for folder in above):
+            return
+        if all(self.access.can_many(conn, principal, "owner", [source.entry, *below])):
+            return
+        raise NexusPermissionError(
+            f"only an owner of a folder above {source.path}, or of it and everything in it, "
+            f"may move it to another folder: {source.path}",
+            path=source.path,
+            code="owner_required",
+        )
 
     @audited("move", path="src", target="dst")
     def move(self, principal: Principal, src: str, dst: str) -> FileInfo:
@@ -484,7 +484,7 @@ class FileOperations:
             if not self._may_move_into(conn, principal, destination, parent(dst)):
                 raise denied(dst)
             if destination.id != source.entry.parent_id:
-                self._require_may_relocate(conn, principal, source)
+                self._require_may_relocate(conn, principal, source, below)
             if not destination.is_directory:
                 raise NexusValidationError(
                     f"not a directory: {parent(dst)}", path=dst, code="not_a_directory"

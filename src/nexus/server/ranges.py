@@ -71,4 +71,5 @@ def _digits(first: str, last: str) -> bool:
 
 
 def _position(digits: str) -> int:
-    return _PAST_ANY_END if len(digits) > _MAX_DIGITS else int(digits)
+    significant = digits.lstrip("0") or "0"  # RFC 9110 allows leading zeros
+    return _PAST_ANY_END if len(significant) > _MAX_DIGITS else int(significant)
