@@ -60,21 +60,30 @@ def _insert(db: Database, name: str, hold: float = 0.0) -> None:
         time.sleep(hold)
 
 
-def _leader_holding(db: Database, name: str) -> tuple[threading.Thread, threading.Event]:
-    """A writer that has begun its work and holds its batch open until ``release`` is set."""
+def _leader_holding(
+    db: Database, name: str, raising: Exception | None = None
+) -> tuple[threading.Thread, threading.Event, list[Exception]]:
+    """A writer that has begun its work and holds its batch open until ``release`` is set,
+    then raises ``raising`` if given; what its ``with`` block raised ends up in the list."""
     release = threading.Event()
     inside = threading.Event()
+    errors: list[Exception] = []
 
     def lead() -> None:
-        with db.write() as conn:
-            conn.execute(text("INSERT INTO item VALUES (:name)"), {"name": name})
-            inside.set()
-            release.wait(30)
+        try:
+            with db.write() as conn:
+                conn.execute(text("INSERT INTO item VALUES (:name)"), {"name": name})
+                inside.set()
+                release.wait(30)
+                if raising is not None:
+                    raise raising
+        except Exception as error:
+            errors.append(error)
 
     thread = threading.Thread(target=lead)
     thread.start()
     assert inside.wait(30)
-    return thread, release
+    return thread, release, errors
 
 
 def _wait_queued(db: Database, count: int) -> None:
@@ -94,7 +103,7 @@ def test_concurrent_writes_share_commits_and_all_are_kept(database: Database) ->
 
 
 def test_a_failing_writer_loses_only_its_own_work(database: Database) -> None:
-    leader, release = _leader_holding(database, "leader")
+    leader, release, _ = _leader_holding(database, "leader")
     errors: dict[str, BaseException] = {}
     seen_after_refusal: set[str] = set()
 
@@ -123,49 +132,20 @@ def test_a_failing_writer_loses_only_its_own_work(database: Database) -> None:
 
 
 def test_a_failing_leader_loses_only_its_own_work(database: Database) -> None:
-    inside = threading.Event()
-    release = threading.Event()
-    failure: list[BaseException] = []
-
-    def lead() -> None:
-        try:
-            with database.write() as conn:
-                conn.execute(text("INSERT INTO item VALUES ('leader')"))
-                inside.set()
-                release.wait(30)
-                raise KeyError("leader")
-        except KeyError as error:
-            failure.append(error)
-
-    leader = threading.Thread(target=lead)
-    leader.start()
-    assert inside.wait(30)
+    leader, release, failure = _leader_holding(database, "leader", raising=KeyError("leader"))
     follower = threading.Thread(target=_insert, args=(database, "follower"))
     follower.start()
     _wait_queued(database, 1)
     release.set()
     leader.join(30)
     follower.join(30)
-    assert len(failure) == 1
+    assert [type(error) for error in failure] == [KeyError]
     assert _names(database) == {"follower"}
 
 
 def test_a_failed_commit_fails_every_writer_of_the_batch_and_keeps_nothing(
     database: Database,
 ) -> None:
-    leader_error: list[BaseException] = []
-    inside = threading.Event()
-    release = threading.Event()
-
-    def lead() -> None:
-        try:
-            with database.write() as conn:
-                conn.execute(text("INSERT INTO item VALUES ('leader')"))
-                inside.set()
-                release.wait(30)
-        except Exception as error:
-            leader_error.append(error)
-
     follower_errors: list[BaseException] = []
 
     def follow(name: str, orphan: bool) -> None:
@@ -177,9 +157,7 @@ def test_a_failed_commit_fails_every_writer_of_the_batch_and_keeps_nothing(
         except Exception as error:
             follower_errors.append(error)
 
-    leader = threading.Thread(target=lead)
-    leader.start()
-    assert inside.wait(30)
+    leader, release, leader_error = _leader_holding(database, "leader")
     followers = [
         threading.Thread(target=follow, args=("orphan maker", True)),
         threading.Thread(target=follow, args=("bystander", False)),
@@ -199,7 +177,7 @@ def test_a_failed_commit_fails_every_writer_of_the_batch_and_keeps_nothing(
 
 
 def test_a_write_returns_only_after_its_batch_committed(database: Database) -> None:
-    leader, release = _leader_holding(database, "leader")
+    leader, release, _ = _leader_holding(database, "leader")
     follower_done = threading.Event()
 
     def follow() -> None:
@@ -222,7 +200,7 @@ def test_a_write_returns_only_after_its_batch_committed(database: Database) -> N
 
 def test_batches_are_bounded(database: Database) -> None:
     group = _group_commit(database)
-    leader, release = _leader_holding(database, "leader")
+    leader, release, _ = _leader_holding(database, "leader")
     threads = []
     for number in range(1, group._max_batch):
         threads.append(threading.Thread(target=_insert, args=(database, f"f{number}")))
