@@ -54,6 +54,26 @@ def _configure_sqlite(engine: Engine) -> None:
         driver = connection.connection.driver_connection
         driver.execute("BEGIN IMMEDIATE" if is_write else "BEGIN")  # type: ignore[union-attr]
 
+    _savepoints_on_the_driver(engine)
+
+
+def _savepoints_on_the_driver(engine: Engine) -> None:
+    """SAVEPOINT, RELEASE and ROLLBACK TO straight to the driver, as BEGIN above. SQLAlchemy
+    compiles a statement object for each (about 0.1 ms apiece); under group commit every
+    write has a savepoint, and the two took a quarter of a write's time under the lock.
+    SQLAlchemy still keeps its account of the nested transactions; only the SQL is sent
+    more directly. (The dialect is this engine's own.)"""
+
+    def run(connection: Connection, sql: str) -> None:
+        connection.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+
+    dialect: Any = engine.dialect
+    dialect.do_savepoint = lambda conn, name: run(conn, f'SAVEPOINT "{name}"')
+    dialect.do_release_savepoint = lambda conn, name: run(conn, f'RELEASE SAVEPOINT "{name}"')
+    dialect.do_rollback_to_savepoint = lambda conn, name: run(
+        conn, f'ROLLBACK TO SAVEPOINT "{name}"'
+    )
+
 
 def open_engine(url: str) -> Engine:
     """An engine for ``url`` (``sqlite:///...`` or ``postgresql://...``)."""
