@@ -323,8 +323,7 @@ def _api_key(given: object, from_env: str | None) -> str | None:
                 "the local admin socket",
                 code="invalid_config",
             )
-        key = value
-        if not all("!" <= char <= "~" for char in key):
+        if not all("!" <= char <= "~" for char in value):
             # Keys are visible ASCII; anything else cannot go in an HTTP header (it raised a
             # UnicodeEncodeError, or "cannot reach the server" for a newline).
             raise NexusValidationError(
@@ -332,7 +331,7 @@ def _api_key(given: object, from_env: str | None) -> str | None:
                 "or non-ASCII): check what was pasted",
                 code="invalid_config",
             )
-        return key
+        return value
     return None
 
 

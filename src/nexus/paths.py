@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import TypeGuard
 
 from nexus.errors import NexusValidationError, encodable, has_surrogate, shown
 
@@ -85,12 +86,12 @@ def normalize(path: object) -> str:
 def normalize_file(path: object) -> str:
     """Like :func:`normalize`, for a path that must name a file: no trailing slash."""
     canonical = normalize(path)
-    if isinstance(path, str) and path.endswith("/") and canonical != ROOT:
+    if names_directory(path):
         raise _reject(path, "a path ending in '/' names a directory, not a file")
     return canonical
 
 
-def names_directory(path: object) -> bool:
+def names_directory(path: object) -> TypeGuard[str]:
     """Whether ``path`` is spelled with a trailing slash, which names a directory (the root
     aside, which is one anyway)."""
     return isinstance(path, str) and len(path) > 1 and path.endswith("/")

@@ -79,7 +79,7 @@ def destination(value: object, name: str = "dst") -> str:
     """A move's or copy's destination in canonical form, keeping a trailing slash: the
     service refuses to make a file of a path spelled as a directory (``new/``)."""
     canonical = path(value, name)
-    return canonical + "/" if paths.names_directory(value) and canonical != "/" else canonical
+    return canonical + "/" if paths.names_directory(value) else canonical
 
 
 def file_path(value: object, name: str = "path") -> str:

@@ -139,15 +139,12 @@ class GroupCommit:
         assert batch.connection is not None
         try:
             yield from _in_savepoint(batch.connection)
-        except BaseException:
+        finally:
             writer.finished.set()
-            # Not before the batch has committed: a refusal may rest on what an earlier
-            # writer of the batch did ("file is at version 3"), and the caller who reads
-            # again at once must find it.
+            # A refused writer too returns only once the batch has committed: its refusal
+            # may rest on what an earlier writer of it did ("file is at version 3"), and
+            # the caller who reads again at once must find it.
             batch.done.wait()
-            raise
-        writer.finished.set()
-        batch.done.wait()
         if batch.error is not None:
             raise batch.error
 
